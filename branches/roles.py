@@ -1,0 +1,51 @@
+"""Who a user is in the product: admin (head office), council member, branch staff/manager.
+
+Admins and council members are Django groups; branch roles live on Membership.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ObjectDoesNotExist
+
+ADMIN_GROUP = "本部管理者"
+COUNCIL_GROUP = "評議員"
+
+# Apps whose models head-office admins manage in the Django admin.
+ADMIN_APPS = ("branches", "kpis", "imports")
+
+
+def _group_names(user) -> set[str]:
+    # Cached on the user object so that a page asks the database once.
+    if not hasattr(user, "_group_names_cache"):
+        user._group_names_cache = set(user.groups.values_list("name", flat=True))
+    return user._group_names_cache
+
+
+def is_admin(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or ADMIN_GROUP in _group_names(user))
+
+
+def is_council(user) -> bool:
+    return user.is_authenticated and COUNCIL_GROUP in _group_names(user)
+
+
+def membership_of(user):
+    """The user's branch membership, or None."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.membership
+    except ObjectDoesNotExist:
+        return None
+
+
+def ensure_role_groups(**kwargs):
+    """Create the role groups and give them their permissions (run after every migrate)."""
+    admin_group, _ = Group.objects.get_or_create(name=ADMIN_GROUP)
+    admin_perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS) | (
+        Permission.objects.filter(content_type__app_label="auth", content_type__model="user")
+    )
+    admin_group.permissions.set(admin_perms)
+    council_group, _ = Group.objects.get_or_create(name=COUNCIL_GROUP)
+    council_group.permissions.set(
+        Permission.objects.filter(content_type__app_label="kpis", codename__startswith="view_")
+    )

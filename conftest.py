@@ -1,0 +1,38 @@
+"""The cast every test can use: staff and manager of 埼玉 (11), staff of 千葉 (12), a
+council member, a head-office admin, and an anonymous visitor (the plain `client`)."""
+
+import pytest
+
+from branches.models import Membership
+from tests import factories
+
+
+@pytest.fixture
+def admin(db):
+    return factories.admin_user()
+
+
+@pytest.fixture
+def council(db):
+    return factories.council_user()
+
+
+@pytest.fixture
+def staff_11(db):
+    return factories.MembershipFactory(
+        user__username="staff11", branch=factories.branch("11"), role=Membership.Role.STAFF
+    ).user
+
+
+@pytest.fixture
+def manager_11(db):
+    return factories.MembershipFactory(
+        user__username="manager11", branch=factories.branch("11"), role=Membership.Role.MANAGER
+    ).user
+
+
+@pytest.fixture
+def staff_12(db):
+    return factories.MembershipFactory(
+        user__username="staff12", branch=factories.branch("12"), role=Membership.Role.STAFF
+    ).user

@@ -1,0 +1,446 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+from branches.models import Branch
+from kpis import eras
+from kpis.evaluation import DEFAULT_EXCELLENT_MARGIN, Direction, evaluate
+from kpis.notation import parse_target, parse_value
+
+
+class Mark(models.TextChoices):
+    """Achievement marks (結果 / 実施状況) as the branches report them."""
+
+    EXCELLENT = "◎", "◎ 計画を大幅に上回る"
+    ACHIEVED = "○", "○ 計画通り"
+    BELOW = "△", "△ 計画を下回る"
+    NOT_DONE = "×", "× 未実施"
+    NONE = "—", "— 評価なし"
+
+
+MARK_VALUES = [value for value, _ in Mark.choices]
+
+# Decimal fields hold values such as 0.334 (%), 8,364 (円), 142,000,000 (件).
+VALUE_FIELD = {"max_digits": 20, "decimal_places": 6, "null": True, "blank": True}
+
+
+class FiscalYear(models.Model):
+    """A fiscal year (年度), April to March, named in the Japanese era."""
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", "計画中"
+        OPEN = "open", "入力受付中"
+        CLOSED = "closed", "締切"
+
+    start_year = models.PositiveSmallIntegerField(
+        "開始年", unique=True, validators=[MinValueValidator(1989), MaxValueValidator(2100)]
+    )
+    status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.OPEN)
+    # ◎ threshold: an achieved KPI with at least this relative margin is "well above plan".
+    excellent_margin = models.DecimalField(
+        "◎の基準（目標比の超過率）",
+        max_digits=5,
+        decimal_places=3,
+        default=DEFAULT_EXCELLENT_MARGIN,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+
+    class Meta:
+        ordering = ["-start_year"]
+        verbose_name = "年度"
+        verbose_name_plural = "年度"
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def era_label(self) -> str:
+        return eras.era_label(self.start_year)
+
+    @property
+    def label(self) -> str:
+        """令和5年度 (2023): era and western year together, as the pages show them."""
+        return f"{self.era_label} ({self.start_year})"
+
+    @property
+    def months(self) -> tuple[int, ...]:
+        """Calendar months in fiscal order: 4, 5, …, 12, 1, 2, 3."""
+        return eras.FISCAL_MONTHS
+
+    def calendar_year(self, month: int) -> int:
+        return self.start_year if month >= 4 else self.start_year + 1
+
+
+class BranchPlan(models.Model):
+    """A branch's business plan for one fiscal year (支部事業計画) and its review state.
+
+    Council members read a branch's year only once head office has published it.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "作成中"
+        SUBMITTED = "submitted", "提出済"
+        PUBLISHED = "published", "公表済"
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="plans")
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="plans")
+    status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="提出者",
+    )
+    submitted_at = models.DateTimeField("提出日時", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="公表者",
+    )
+    published_at = models.DateTimeField("公表日時", null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["fiscal_year", "branch__order"]
+        verbose_name = "支部事業計画"
+        verbose_name_plural = "支部事業計画"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "fiscal_year"], name="plan_unique_per_branch_year"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.branch} {self.fiscal_year.era_label}（{self.get_status_display()}）"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class Pillar(models.Model):
+    """One of the three pillars (区分) of a business plan; wording changes between plans."""
+
+    number = models.PositiveSmallIntegerField("番号")
+    name = models.CharField("区分", max_length=100)
+
+    class Meta:
+        ordering = ["number", "name"]
+        verbose_name = "区分"
+        verbose_name_plural = "区分"
+        constraints = [
+            models.UniqueConstraint(fields=["number", "name"], name="pillar_unique_number_name")
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+
+class Measure(models.Model):
+    """A numbered measure (具体的な施策) of a branch's plan for one year, under a pillar."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="measures")
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="measures")
+    pillar = models.ForeignKey(Pillar, on_delete=models.PROTECT, related_name="measures")
+    number = models.PositiveSmallIntegerField("施策番号")
+    title = models.CharField("施策", max_length=300)
+    group = models.CharField("担当グループ", max_length=50, blank=True)
+    is_important = models.BooleanField("重要度：高", default=False)
+    is_difficult = models.BooleanField("困難度：高", default=False)
+    plan_text = models.TextField("計画", blank=True)
+    narrative = models.TextField("結果概要", blank=True)
+    challenges = models.TextField("課題", blank=True)
+
+    class Meta:
+        ordering = ["branch__order", "fiscal_year__start_year", "pillar__number", "number"]
+        verbose_name = "施策"
+        verbose_name_plural = "施策"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "fiscal_year", "pillar", "number"],
+                name="measure_unique_per_branch_year_pillar",
+            )
+        ]
+
+    def __str__(self):
+        return f"({self.number}) {self.title}"
+
+
+class Activity(models.Model):
+    """A numbered activity (事業内容 ①②③…) of a measure, with its mark."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="activities")
+    number = models.PositiveSmallIntegerField("番号")
+    text = models.TextField("事業内容")
+    mark = models.CharField("結果", max_length=1, choices=Mark.choices, blank=True)
+
+    class Meta:
+        ordering = ["measure", "number"]
+        verbose_name = "事業内容"
+        verbose_name_plural = "事業内容"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "number"], name="activity_unique_number_per_measure"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mark__in=[*MARK_VALUES, ""]), name="activity_mark_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text[:40]
+
+
+class Indicator(models.Model):
+    """A national KPI indicator (指標), the same in every branch so branches compare."""
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", "単月の合計"
+        CUMULATIVE = "cumulative", "累計"
+        POINT = "point", "時点"
+
+    name = models.CharField("指標名", max_length=200, unique=True)
+    slug = models.SlugField("URL名", max_length=200, unique=True, allow_unicode=True)
+    unit = models.CharField("単位", max_length=10, blank=True)
+    direction = models.CharField(
+        "方向",
+        max_length=12,
+        choices=[
+            (Direction.HIGHER.value, "高いほど良い"),
+            (Direction.LOWER.value, "低いほど良い"),
+            (Direction.QUALITATIVE.value, "定性"),
+        ],
+        default=Direction.HIGHER.value,
+    )
+    aggregation = models.CharField(
+        "月次の集計", max_length=12, choices=Aggregation.choices, default=Aggregation.POINT
+    )
+    definition = models.TextField("定義", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "指標"
+        verbose_name_plural = "指標"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name, allow_unicode=True)
+        super().save(*args, **kwargs)
+
+
+class Kpi(models.Model):
+    """A branch's KPI for one fiscal year: target, actual, evaluation and mark.
+
+    The parsed fields (target_*, actual_*, achieved, suggested_mark …) are derived from the
+    texts by `evaluate_texts()`, which every save and import runs.
+    """
+
+    class MarkSource(models.TextChoices):
+        COMPUTED = "computed", "自動判定"
+        MANUAL = "manual", "手動"
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="kpis")
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="kpis")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="kpis")
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="kpis")
+    order = models.PositiveSmallIntegerField("表示順", default=0)
+    description = models.TextField("KPI", blank=True)
+
+    target_text = models.CharField("目標", max_length=200, blank=True)
+    target_kind = models.CharField("目標の種類", max_length=12, blank=True)
+    target_value = models.DecimalField("目標値", **VALUE_FIELD)
+    target_unit = models.CharField("目標の単位", max_length=10, blank=True)
+    target_comparator = models.CharField("比較", max_length=2, blank=True)
+    target_baseline = models.DecimalField("目標に記載の基準値", **VALUE_FIELD)
+
+    actual_text = models.CharField("実績", max_length=200, blank=True)
+    actual_value = models.DecimalField("実績値", **VALUE_FIELD)
+    actual_unit = models.CharField("実績の単位", max_length=10, blank=True)
+    actual_note = models.CharField("実績の時点", max_length=100, blank=True)
+
+    previous_actual_text = models.CharField("前年度実績", max_length=200, blank=True)
+    previous_actual_value = models.DecimalField("前年度実績値", **VALUE_FIELD)
+    national_average_text = models.CharField("全国平均", max_length=200, blank=True)
+    national_average_value = models.DecimalField("全国平均値", **VALUE_FIELD)
+    national_rank = models.PositiveSmallIntegerField(
+        "全国順位", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(47)]
+    )
+
+    achieved = models.BooleanField("達成", null=True, blank=True)
+    suggested_mark = models.CharField(
+        "判定結果", max_length=1, choices=Mark.choices, default=Mark.NONE
+    )
+    margin = models.DecimalField("目標比の超過率", **VALUE_FIELD)
+    evaluation_baseline = models.DecimalField("評価の基準値", **VALUE_FIELD)
+    baseline_source = models.CharField("基準値の出所", max_length=20, blank=True)
+    evaluation_problem = models.CharField("評価できない理由", max_length=300, blank=True)
+
+    mark = models.CharField("結果", max_length=1, choices=Mark.choices, default=Mark.NONE)
+    mark_source = models.CharField(
+        "結果の根拠", max_length=10, choices=MarkSource.choices, default=MarkSource.COMPUTED
+    )
+    mark_reason = models.TextField("結果の理由", blank=True)
+    note = models.TextField("備考", blank=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    # Audit trail of targets, actuals and marks (who, when, old → new, UI or import).
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True)
+    )
+
+    class Meta:
+        ordering = [
+            "branch__order",
+            "fiscal_year__start_year",
+            "measure__pillar__number",
+            "measure__number",
+            "order",
+        ]
+        verbose_name = "KPI"
+        verbose_name_plural = "KPI"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "fiscal_year", "indicator"],
+                name="kpi_unique_per_branch_year_indicator",
+            ),
+            models.CheckConstraint(condition=models.Q(mark__in=MARK_VALUES), name="kpi_mark_valid"),
+            models.CheckConstraint(
+                condition=models.Q(suggested_mark__in=MARK_VALUES), name="kpi_suggested_mark_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["fiscal_year", "indicator"])]
+
+    def __str__(self):
+        return f"{self.branch} {self.fiscal_year.era_label} {self.indicator}"
+
+    def save(self, *args, **kwargs):
+        previous = self.previous_year_kpi()
+        self.evaluate_texts(previous.actual_text if previous else None)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_manual_override(self) -> bool:
+        """A person's mark that differs from what the rule suggests (shown to readers)."""
+        return self.mark_source == self.MarkSource.MANUAL and self.mark != self.suggested_mark
+
+    def previous_year_kpi(self):
+        return (
+            Kpi.objects.filter(
+                branch_id=self.branch_id,
+                indicator_id=self.indicator_id,
+                fiscal_year__start_year=self.fiscal_year.start_year - 1,
+            )
+            .only("actual_text")
+            .first()
+        )
+
+    def evaluate_texts(self, stored_previous_actual_text: str | None = None) -> None:
+        """Parse the texts and refresh achievement and the suggested (and computed) mark.
+
+        `stored_previous_actual_text` is the same branch's actual for this indicator in the
+        previous fiscal year; bulk imports pass it to avoid one query per row.
+        """
+        target = parse_target(self.target_text)
+        actual = parse_value(self.actual_text)
+        previous = parse_value(self.previous_actual_text)
+        stored = parse_value(stored_previous_actual_text) if stored_previous_actual_text else None
+
+        self.target_kind = target.kind.value
+        self.target_value = target.value
+        self.target_unit = target.unit
+        self.target_comparator = target.comparator.value if target.comparator else ""
+        self.target_baseline = target.baseline
+        self.actual_value = actual.value if actual.is_number else None
+        self.actual_unit = actual.unit
+        self.actual_note = actual.note if actual.is_number else ""
+        self.previous_actual_value = previous.value if previous.is_number else None
+        average = parse_value(self.national_average_text)
+        self.national_average_value = average.value if average.is_number else None
+
+        result = evaluate(
+            target,
+            actual,
+            Direction(self.indicator.direction),
+            previous_actual=previous,
+            stored_previous_actual=stored,
+            excellent_margin=self.fiscal_year.excellent_margin,
+        )
+        self.achieved = result.achieved
+        self.suggested_mark = result.suggested_mark
+        self.margin = result.margin
+        self.evaluation_baseline = result.baseline
+        self.baseline_source = result.baseline_source
+        self.evaluation_problem = result.problem[:300]
+        if self.mark_source == self.MarkSource.COMPUTED:
+            self.mark = result.suggested_mark
+
+
+class MonthlyValue(models.Model):
+    """A KPI's value for one month, single-month (単月) or cumulative (累計)."""
+
+    class Series(models.TextChoices):
+        SINGLE = "single", "単月"
+        CUMULATIVE = "cumulative", "累計"
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="monthly_values")
+    month = models.PositiveSmallIntegerField(
+        "月", validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    series = models.CharField("系列", max_length=10, choices=Series.choices)
+    text = models.CharField("入力値", max_length=100, blank=True)
+    value = models.DecimalField("値", **VALUE_FIELD)
+    unit = models.CharField("単位", max_length=10, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="更新者",
+    )
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    # Optimistic concurrency: a save must name the version it started from.
+    version = models.PositiveIntegerField("版", default=1)
+
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True)
+    )
+
+    class Meta:
+        ordering = ["kpi", "series", "month"]
+        verbose_name = "月次実績"
+        verbose_name_plural = "月次実績"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "month", "series"], name="monthly_value_unique_per_kpi_month_series"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(month__gte=1, month__lte=12), name="monthly_value_month_1_12"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kpi} {self.month}月 {self.get_series_display()}: {self.text}"
+
+    def save(self, *args, **kwargs):
+        self.read_text()
+        super().save(*args, **kwargs)
+
+    def read_text(self) -> None:
+        """Refresh value and unit from the text as entered."""
+        reading = parse_value(self.text)
+        self.value = reading.value if reading.is_number else None
+        self.unit = reading.unit
