@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "branches",
     "kpis",
     "imports",
+    "ops",
 ]
 
 MIDDLEWARE = [
