@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -48,6 +49,14 @@ class FiscalYear(models.Model):
         default=DEFAULT_EXCELLENT_MARGIN,
         validators=[MinValueValidator(Decimal("0"))],
     )
+    # Monthly entry closes on this day of the following month (締切日); blank: no deadline.
+    entry_deadline_day = models.PositiveSmallIntegerField(
+        "月次入力の締切日（翌月の日）",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="例: 10 なら4月分は5月10日まで担当者が入力できます。空欄は締切なし。",
+    )
 
     class Meta:
         ordering = ["-start_year"]
@@ -73,6 +82,18 @@ class FiscalYear(models.Model):
 
     def calendar_year(self, month: int) -> int:
         return self.start_year if month >= 4 else self.start_year + 1
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def entry_deadline(self, month: int) -> datetime.date | None:
+        """Last day on which branch staff may enter `month`: the deadline day of the next
+        month (4月分 → 5月10日 with day 10; 3月分 → 4月10日 of the following year)."""
+        if self.entry_deadline_day is None:
+            return None
+        year = self.calendar_year(month) + (1 if month == 12 else 0)
+        return datetime.date(year, month % 12 + 1, self.entry_deadline_day)
 
 
 class BranchPlan(models.Model):
@@ -444,3 +465,36 @@ class MonthlyValue(models.Model):
         reading = parse_value(self.text)
         self.value = reading.value if reading.is_number else None
         self.unit = reading.unit
+
+
+class Comment(models.Model):
+    """A note on one month of a KPI (コメント), e.g. why the figure dropped; reviewers read
+    it beside the value. Comments are never edited, so they need no history of their own."""
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="comments")
+    month = models.PositiveSmallIntegerField(
+        "月", validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    body = models.TextField("コメント", max_length=1000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="投稿者",
+    )
+    created_at = models.DateTimeField("投稿日時", auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "コメント"
+        verbose_name_plural = "コメント"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(month__gte=1, month__lte=12), name="comment_month_1_12"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kpi} {self.month}月: {self.body[:30]}"

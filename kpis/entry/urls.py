@@ -1,3 +1,19 @@
+from django.urls import path
+
+from kpis.entry import views
+
 app_name = "entry"
 
-urlpatterns = []
+branch_year = "<str:code>/<int:year>/"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path(branch_year, views.grid, name="grid"),
+    path(f"{branch_year}history/", views.history, name="history"),
+    path(f"{branch_year}workflow/<str:action>/", views.transition, name="transition"),
+    path(f"{branch_year}kpi/<int:pk>/", views.kpi_detail, name="kpi"),
+    path(f"{branch_year}kpi/<int:pk>/actual/", views.set_actual, name="actual"),
+    path(f"{branch_year}kpi/<int:pk>/mark/", views.set_mark, name="mark"),
+    path(f"{branch_year}kpi/<int:pk>/<int:month>/", views.cell, name="cell"),
+    path(f"{branch_year}kpi/<int:pk>/<int:month>/comment/", views.add_comment, name="comment"),
+]
