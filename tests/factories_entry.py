@@ -28,9 +28,7 @@ def kpi(
     indicator = factories.IndicatorFactory(
         name=name, unit=unit, aggregation=aggregation, direction=direction
     )
-    measure = factories.MeasureFactory(
-        branch=factories.branch(code), fiscal_year=fiscal_year(year)
-    )
+    measure = factories.MeasureFactory(branch=factories.branch(code), fiscal_year=fiscal_year(year))
     return factories.KpiFactory(measure=measure, indicator=indicator, **fields)
 
 

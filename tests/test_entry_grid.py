@@ -37,7 +37,7 @@ def test_grid_shows_every_kpi_and_twelve_months_in_fiscal_order(client, staff_11
     assert response.status_code == 200
     assert "埼玉支部 令和5年度 (2023) 月次入力" in html
     assert "特定健診実施率" in html and "訪問件数" in html
-    headers = [f"<th scope=\"col\" class=\"num\">{m}月</th>" for m in (4, 5, 12, 1, 3)]
+    headers = [f'<th scope="col" class="num">{m}月</th>' for m in (4, 5, 12, 1, 3)]
     positions = [html.index(h) for h in headers]
     assert positions == sorted(positions)
     assert html.count('type="text" name="c') == 24

@@ -23,6 +23,8 @@ KPI_FIELDS = [
     ("national_rank", "全国順位"),
     ("note", "備考"),
 ]
+# A new KPI's fields that still hold these defaults are not news in the trail.
+KPI_DEFAULTS = {"mark": Kpi._meta.get_field("mark").default, "mark_source": "computed"}
 MARK_SOURCES = dict(Kpi.MarkSource.choices)
 PLAN_STATUSES = dict(BranchPlan.Status.choices)
 SERIES = dict(MonthlyValue.Series.choices)
@@ -99,6 +101,8 @@ def kpi_changes(records, kpis: dict[int, Kpi]) -> list[Change]:
         kpi = kpis.get(record.id)
         subject = kpi.indicator.name if kpi else f"KPI #{record.id}（削除済み）"
         for field, label in KPI_FIELDS:
+            if before is None and getattr(record, field) == KPI_DEFAULTS.get(field):
+                continue
             new = _kpi_value(record, field)
             old = _kpi_value(before, field) if before else ""
             if old == new:

@@ -572,9 +572,9 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
     if not scope.is_admin and not scope.fiscal_year.is_open:
         raise EntryLocked(_year_lock(scope.role, scope.fiscal_year.status, scope.plan_status))
     with transaction.atomic():
-        plan, _ = BranchPlan.objects.select_for_update().get_or_create(
+        plan = BranchPlan.objects.select_for_update().filter(
             branch=scope.branch, fiscal_year=scope.fiscal_year
-        )
+        ).first() or BranchPlan(branch=scope.branch, fiscal_year=scope.fiscal_year)
         if plan.status not in step.sources:
             raise TransitionRefused(
                 f"{scope.branch.name}は現在「{plan.get_status_display()}」のため、"
@@ -592,7 +592,12 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
             plan.published_by, plan.published_at = None, None
         plan._history_user = scope.user
         plan._change_reason = f"{step.label}: {reason.strip()}" if reason.strip() else step.label
-        plan.save()
+        try:
+            with transaction.atomic():
+                plan.save()
+        except IntegrityError as clash:
+            # Someone created the branch's plan row at the same moment.
+            raise TransitionRefused("同時に操作されました。もう一度操作してください。") from clash
         return plan
 
 

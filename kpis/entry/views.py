@@ -65,7 +65,11 @@ def entry_page(view):
 def _scope(request, code: str, year: int) -> services.EntryScope:
     branch = get_object_or_404(Branch, code=code)
     fiscal_year = get_object_or_404(FiscalYear, start_year=year)
-    plan = BranchPlan.objects.filter(branch=branch, fiscal_year=fiscal_year).first()
+    plan = (
+        BranchPlan.objects.filter(branch=branch, fiscal_year=fiscal_year)
+        .select_related("submitted_by")
+        .first()
+    )
     scope = services.entry_scope(request.user, branch, fiscal_year, plan)
     if scope is None:
         raise PermissionDenied("この支部の月次入力ページは開けません。")
