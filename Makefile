@@ -20,11 +20,14 @@ run: install
 	$(DEV_ENV) $(PY) manage.py create_demo_users
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
+# The suite includes a browser test: Debian's Chromium is installed first when missing.
 test: install
+	bash scripts/ensure-chromium.sh
 	$(PY) -m pytest
 
 # The same suite against a throwaway PostgreSQL cluster on loopback.
 test-postgres: install
+	bash scripts/ensure-chromium.sh
 	bash scripts/with-postgres.sh $(PY) -m pytest
 
 lint: install
