@@ -156,3 +156,15 @@ LOGGING = {
         "imports": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Workbook imports (imports/): limits that keep a bad or hostile file from exhausting the
+# server. Uploads above the size are refused before reading; an xlsx is a zip, so its
+# declared uncompressed size and per-entry ratio are checked before openpyxl opens it.
+IMPORT_MAX_UPLOAD_BYTES = env.int("KPI_IMPORT_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int(
+    "KPI_IMPORT_MAX_UNCOMPRESSED_BYTES", default=100 * 1024 * 1024
+)
+IMPORT_MAX_COMPRESSION_RATIO = 100
+IMPORT_MAX_ROWS = env.int("KPI_IMPORT_MAX_ROWS", default=10_000)
+# Fiscal years further ahead than this are a typo, not a plan.
+IMPORT_MAX_YEARS_AHEAD = 5

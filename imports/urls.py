@@ -1,3 +1,15 @@
+from django.urls import path
+
+from imports import views
+
 app_name = "imports"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.upload, name="upload"),
+    path("<int:pk>/", views.preview, name="preview"),
+    path("<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("<int:pk>/result/", views.result, name="result"),
+    path("<int:pk>/undo/", views.undo, name="undo"),
+    path("<int:pk>/file/", views.original, name="original"),
+    path("templates/<str:kind>.xlsx", views.template, name="template"),
+]

@@ -1,0 +1,353 @@
+"""Writing KPIs and monthly values out in the import formats, so an export re-imports
+cleanly (a round trip changes nothing).
+
+Plain functions over querysets; pages and management commands call them:
+
+- `write_kpis_csv(kpis, fileobj, activities=None)` / `write_kpis_xlsx(...)`: one row per
+  KPI (and per activity when `activities` is given), columns `KPI_HEADER`;
+- `write_monthly_csv(values, fileobj)` / `write_monthly_xlsx(...)`: one row per KPI series
+  with the months 4月 … 3月, from a MonthlyValue queryset;
+- `write_template_xlsx(kind, fileobj)`: the blank workbook for "kpi" or "monthly".
+
+CSV is UTF-8 with a BOM so that Excel opens it as UTF-8. Text cells that a spreadsheet
+would run as a formula (starting with = + - @) get a leading apostrophe, unless they read
+as a value in our notation (`-5`, `△5` and `-` stay as they are); the importer removes
+the apostrophe again.
+"""
+
+import csv
+import io
+from collections import defaultdict
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from imports import columns
+from kpis import eras
+from kpis.models import Activity, Kpi, MonthlyValue
+from kpis.notation import Kind, parse_target, parse_value
+
+KPI_HEADER = [
+    "支部コード",
+    "支部",
+    "年度",
+    "区分",
+    "施策番号",
+    "施策",
+    "事業内容",
+    "KPI指標",
+    "単位",
+    "目標",
+    "実績",
+    "前年度実績",
+    "達成",
+    "結果",
+    "結果の根拠",
+    # The other columns of the KPI workbook, so that a re-import round-trips every field.
+    "担当グループ",
+    "重要度",
+    "困難度",
+    "全国平均",
+    "全国順位",
+    "結果の理由",
+    "備考",
+    "計画",
+    "課題",
+    "結果概要",
+]
+MONTH_LABELS = [f"{month}月" for month in eras.FISCAL_MONTHS]
+MONTHLY_HEADER = ["支部コード", "年度", "KPI指標", "系列", *MONTH_LABELS]
+INDICATOR_HEADER = ["KPI指標", "単位", "方向", "月次の集計", "定義"]
+
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_VALUE_KINDS = {Kind.NUMBER, Kind.DURATION, Kind.RANK, Kind.RELATIVE, Kind.EMPTY, Kind.NEW}
+_AGGREGATION_LABELS = {"sum": "単月合計", "cumulative": "累計", "point": "時点"}
+_SERIES_LABELS = dict(MonthlyValue.Series.choices)
+
+
+def neutralise(value):
+    """Keep a spreadsheet from running a text cell as a formula (CSV/formula injection)."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_STARTS):
+        return value
+    if parse_value(value).kind in _VALUE_KINDS or parse_target(value).kind in _VALUE_KINDS:
+        return value
+    return "'" + value
+
+
+# --- KPI rows ---------------------------------------------------------------------------
+
+
+def kpi_rows(kpis, activities=None):
+    """The rows of a KPI export: activities then KPIs of each measure, measures in plan order.
+
+    The measure's plan, narrative and challenges go on its first row only.
+    """
+    entries = []
+    kpis = kpis.select_related(
+        "indicator", "measure__branch", "measure__fiscal_year", "measure__pillar"
+    )
+    for kpi in kpis:
+        entries.append((kpi.measure, 1, kpi.order, kpi.pk, kpi))
+    if activities is not None:
+        for activity in activities.select_related(
+            "measure__branch", "measure__fiscal_year", "measure__pillar"
+        ):
+            entries.append((activity.measure, 0, activity.number, activity.pk, activity))
+    entries.sort(
+        key=lambda e: (
+            e[0].branch.order,
+            e[0].branch.code,
+            e[0].fiscal_year.start_year,
+            e[0].pillar.number,
+            e[0].number,
+            e[0].pk,
+            *e[1:4],
+        )
+    )
+    first_rows = set()
+    for measure, _, _, _, item in entries:
+        first = measure.pk not in first_rows
+        first_rows.add(measure.pk)
+        yield _kpi_row(measure, item, first)
+
+
+def _kpi_row(measure, item, first: bool) -> list:
+    branch, pillar = measure.branch, measure.pillar
+    row = {
+        "支部コード": branch.code,
+        "支部": branch.name,
+        "年度": measure.fiscal_year.start_year,
+        "区分": f"{pillar.number} {pillar.name}",
+        "施策番号": f"({measure.number})",
+        "施策": measure.title,
+        "担当グループ": measure.group,
+        "重要度": "高" if measure.is_important else "",
+        "困難度": "高" if measure.is_difficult else "",
+        "計画": measure.plan_text if first else "",
+        "課題": measure.challenges if first else "",
+        "結果概要": measure.narrative if first else "",
+    }
+    if isinstance(item, Activity):
+        row["事業内容"] = f"{_activity_number(item.number)} {item.text}"
+        row["結果"] = item.mark
+    else:
+        row.update(
+            {
+                "事業内容": item.description,
+                "KPI指標": item.indicator.name,
+                "単位": item.indicator.unit,
+                "目標": item.target_text,
+                "実績": item.actual_text,
+                "前年度実績": item.previous_actual_text,
+                "達成": {True: "達成", False: "未達成"}.get(item.achieved, ""),
+                "結果": item.mark,
+                "結果の根拠": item.mark_source,
+                "全国平均": item.national_average_text,
+                "全国順位": f"{item.national_rank}位" if item.national_rank else "",
+                "結果の理由": item.mark_reason,
+                "備考": item.note,
+            }
+        )
+    return [row.get(name, "") for name in KPI_HEADER]
+
+
+def _activity_number(number: int) -> str:
+    return columns.CIRCLED_BY_NUMBER.get(number, f"({number})")
+
+
+def indicator_rows(kpis):
+    """The 指標 sheet: the catalogue entries of the exported KPIs' indicators."""
+    seen = {}
+    for kpi in kpis.select_related("indicator"):
+        seen[kpi.indicator.pk] = kpi.indicator
+    for indicator in sorted(seen.values(), key=lambda i: i.name):
+        yield [
+            indicator.name,
+            indicator.unit,
+            indicator.direction,
+            _AGGREGATION_LABELS.get(indicator.aggregation, ""),
+            indicator.definition,
+        ]
+
+
+def write_kpis_csv(kpis, fileobj, activities=None) -> None:
+    """KPI rows (and activity rows) as CSV for Excel. `fileobj` is a text file; open it with
+    newline="" (a Django HttpResponse works too)."""
+    _write_csv(fileobj, KPI_HEADER, kpi_rows(kpis, activities))
+
+
+def write_kpis_xlsx(kpis, fileobj, activities=None) -> None:
+    """KPI rows (and activity rows) as an xlsx workbook with its 指標 sheet; `fileobj` is a
+    binary file."""
+    _write_xlsx(
+        fileobj,
+        [
+            ("KPI", KPI_HEADER, kpi_rows(kpis, activities)),
+            ("指標", INDICATOR_HEADER, indicator_rows(kpis)),
+        ],
+    )
+
+
+# --- monthly rows -------------------------------------------------------------------------
+
+
+def monthly_rows(values):
+    """One row per KPI and series, months in fiscal order; months without a value blank."""
+    series = defaultdict(dict)
+    kpis = {}
+    for value in values.select_related("kpi__branch", "kpi__fiscal_year", "kpi__indicator"):
+        series[(value.kpi_id, value.series)][value.month] = value.text
+        kpis[value.kpi_id] = value.kpi
+    order = {MonthlyValue.Series.SINGLE: 0, MonthlyValue.Series.CUMULATIVE: 1}
+
+    def sort_key(key):
+        kpi = kpis[key[0]]
+        return (
+            kpi.branch.order,
+            kpi.branch.code,
+            kpi.fiscal_year.start_year,
+            kpi.indicator.name,
+            order.get(key[1], 2),
+        )
+
+    for key in sorted(series, key=sort_key):
+        kpi, months = kpis[key[0]], series[key]
+        yield [
+            kpi.branch.code,
+            kpi.fiscal_year.start_year,
+            kpi.indicator.name,
+            _SERIES_LABELS[key[1]],
+            *(months.get(month, "") for month in eras.FISCAL_MONTHS),
+        ]
+
+
+def write_monthly_csv(values, fileobj) -> None:
+    """Monthly values (a MonthlyValue queryset) as CSV for Excel; `fileobj` as for
+    write_kpis_csv."""
+    _write_csv(fileobj, MONTHLY_HEADER, monthly_rows(values))
+
+
+def write_monthly_xlsx(values, fileobj) -> None:
+    _write_xlsx(fileobj, [("月次", MONTHLY_HEADER, monthly_rows(values))])
+
+
+# --- blank templates ------------------------------------------------------------------------
+
+_EXAMPLES = {
+    "branch": "11、埼玉、埼玉支部",
+    "fiscal_year": "2023、FY2023、令和5年度、R5",
+    "pillar": "1 基盤的保険者機能関係（先頭の数字が区分の番号）",
+    "measure_no": "(1)、（１）、1",
+    "measure": "健全な財政運営",
+    "group": "業務G",
+    "importance": "高 または空欄",
+    "difficulty": "高 または空欄",
+    "activity": "① 評議会において…（KPIの行ではKPIの文）／※KPIの設定なし",
+    "indicator": "生活習慣病予防健診実施率（事業内容だけの行は空欄）",
+    "unit": "%、円、件、事業所…（値に単位があれば省略可）",
+    "target": "96.5%以上、対前年度以上、効果的な意見発信の実施",
+    "actual": "96.5%、0.83% (R6.2現在)、実施",
+    "previous_actual": "95.2%",
+    "national_average": "94.8%",
+    "national_rank": "20位 または 20",
+    "mark": "◎ ○ △ × — または 達成／未達成。空欄は自動判定",
+    "mark_source": "manual（手動）／computed（自動判定）",
+    "mark_reason": "手動の結果の理由",
+    "note": "備考",
+    "plan_text": "施策の計画（施策の最初の行）",
+    "challenges": "課題（施策の最初の行）",
+    "narrative": "結果概要（施策の最初の行）",
+    "series": "単月 または 累計",
+    "direction": "higher（高いほど良い）／lower（低いほど良い）／qualitative（定性）",
+    "aggregation": "単月合計／累計／時点",
+    "definition": "指標の定義",
+}
+
+
+def _guide_rows(schema):
+    for column in schema:
+        if isinstance(column, columns.MonthColumn):
+            continue
+        example = _EXAMPLES.get(column.key, "")
+        yield [column.label, column.key, "必須" if column.required else "任意", example]
+    if schema is columns.MONTHLY_COLUMNS:
+        yield ["4月 … 3月", "4 … 3、4月分", "月の列", "95.3%、△5、4:56（空欄の月は変更しません）"]
+
+
+def write_template_xlsx(kind: str, fileobj) -> None:
+    """The blank workbook of a kind ("kpi" or "monthly") with a 説明 sheet of the columns."""
+    guide_header = ["見出し", "英語の見出し", "必須", "書き方の例"]
+    if kind == "kpi":
+        kpi_header = [c.label for c in columns.KPI_COLUMNS]
+        sheets = [
+            ("KPI", kpi_header, []),
+            ("指標", INDICATOR_HEADER, []),
+            ("説明", guide_header, _guide_rows(columns.KPI_COLUMNS)),
+        ]
+    else:
+        sheets = [
+            ("月次", MONTHLY_HEADER, []),
+            ("説明", guide_header, _guide_rows(columns.MONTHLY_COLUMNS)),
+        ]
+    _write_xlsx(fileobj, sheets)
+
+
+# --- writers ---------------------------------------------------------------------------------
+
+
+def _write_csv(fileobj, header, rows) -> None:
+    fileobj.write("\ufeff")
+    writer = csv.writer(fileobj, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+
+
+def _write_xlsx(fileobj, sheets) -> None:
+    workbook = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        sheet.freeze_panes = "A2"
+        for index, label in enumerate(header):
+            width = 40 if label in ("施策", "事業内容", "定義", "課題", "結果概要") else 14
+            sheet.column_dimensions[get_column_letter(index + 1)].width = width
+        cells = []
+        for label in header:
+            cell = WriteOnlyCell(sheet, value=label)
+            cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+            cells.append(cell)
+        sheet.append(cells)
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    fileobj.write(buffer.getvalue())
+
+
+def _xlsx_cell(sheet, value):
+    if value in ("", None):
+        return None
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=neutralise(value))
+        cell.data_type = "s"  # text as typed, never a formula
+        return cell
+    return value
+
+
+def kpis_for_export(branch_code=None, year=None):
+    """The KPIs and activities the export commands write, filtered by branch and year."""
+    kpis = Kpi.objects.all()
+    activities = Activity.objects.all()
+    if branch_code:
+        kpis = kpis.filter(branch__code=branch_code)
+        activities = activities.filter(measure__branch__code=branch_code)
+    if year:
+        kpis = kpis.filter(fiscal_year__start_year=year)
+        activities = activities.filter(measure__fiscal_year__start_year=year)
+    return kpis, activities

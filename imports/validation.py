@@ -1,0 +1,512 @@
+"""Step 1 of an import: every row of every sheet read into typed records, every problem
+collected with its sheet, row and column. Nothing here touches the domain tables.
+
+KPI workbook rows come in three shapes: a KPI row (KPI指標 filled; 事業内容 is the KPI's
+sentence and 結果 its mark), an activity row (事業内容 without KPI指標; 結果 is the
+activity's mark) and a measure-only row (事業内容 blank or "※KPIの設定なし").
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from openpyxl.utils import get_column_letter
+
+from branches.models import Branch
+from imports import columns
+from imports.columns import Layout, find_layout, normalise
+from imports.problems import CellError, Problem
+from imports.reading import Sheet, Workbook
+from kpis.eras import era_label
+
+NO_KPI = re.compile(r"※?\s*KPIの?設定なし")
+
+# Columns that only a KPI row may fill.
+KPI_ONLY = ("unit", "target", "actual", "previous_actual", "national_average", "national_rank")
+
+# A monthly-looking sheet with one of these columns holds breakdowns that support a KPI
+# (counts per benefit type, say), not KPI series: it is skipped, with a notice.
+BREAKDOWN_LABELS = {normalise("内訳"), "breakdown"}
+
+# Measure texts that may be written on the first row only, or repeated.
+MEASURE_TEXTS = ("group", "plan_text", "narrative", "challenges")
+
+
+@dataclass
+class Where:
+    """A row of a sheet, for problems: `KPI!H14` given the column key."""
+
+    sheet: str
+    row: int
+    letters: dict[str, str]
+
+    def problem(self, message: str, key: str | None = None) -> Problem:
+        return Problem(message, self.sheet, self.row, self.letters.get(key, "") if key else "")
+
+
+@dataclass
+class MeasureRecord:
+    branch: Branch
+    year: int
+    pillar: tuple[int, str]
+    number: int
+    title: str
+    fields: dict = field(default_factory=dict)
+    where: Where | None = None
+
+    @property
+    def key(self):
+        return (self.branch.pk, self.year, self.pillar[0], self.number)
+
+    @property
+    def label(self) -> str:
+        return f"{self.branch.name} {era_label(self.year)} 区分{self.pillar[0]} 施策({self.number})"
+
+
+@dataclass
+class ActivityRecord:
+    measure: MeasureRecord
+    marker: int | None
+    text: str
+    fields: dict
+    where: Where
+    number: int = 0
+
+
+@dataclass
+class KpiRecord:
+    measure: MeasureRecord
+    indicator: str
+    unit: str | None
+    fields: dict
+    order: int
+    where: Where
+
+    @property
+    def key(self):
+        return (self.measure.branch.pk, self.measure.year, columns.indicator_key(self.indicator))
+
+
+@dataclass
+class IndicatorRecord:
+    name: str
+    fields: dict
+    where: Where
+
+
+@dataclass
+class MonthlyRecord:
+    branch: Branch
+    year: int
+    indicator: str
+    series: str
+    values: dict[int, str]  # calendar month → text, blanks left out
+    where: Where
+
+    @property
+    def kpi_key(self):
+        return (self.branch.pk, self.year, columns.indicator_key(self.indicator))
+
+
+@dataclass
+class Validated:
+    kind: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    measures: dict = field(default_factory=dict)  # key → MeasureRecord, in file order
+    activities: list[ActivityRecord] = field(default_factory=list)
+    kpis: list[KpiRecord] = field(default_factory=list)
+    indicators: list[IndicatorRecord] = field(default_factory=list)
+    monthly: list[MonthlyRecord] = field(default_factory=list)
+
+    @property
+    def pairs(self) -> set[tuple[Branch, int]]:
+        """(branch, fiscal year) of every row: the scope the preview reports on."""
+        found = {(m.branch, m.year) for m in self.measures.values()}
+        return found | {(m.branch, m.year) for m in self.monthly}
+
+
+class Lookups:
+    """Reference data the columns read against, loaded once per import."""
+
+    def __init__(self):
+        self.branches: dict[str, Branch] = {}
+        for branch in Branch.objects.all():
+            names = (branch.code, branch.name, branch.short_name, branch.prefecture)
+            for name in (*names, str(int(branch.code))):
+                self.branches[normalise(name)] = branch
+
+    def branch(self, text: str) -> Branch | None:
+        return self.branches.get(normalise(text))
+
+
+def validate(workbook: Workbook, lookups: Lookups) -> Validated:
+    result = Validated()
+    layouts: list[tuple[Sheet, Layout]] = []
+    for sheet in workbook.sheets:
+        if sheet.hidden:
+            result.notices.append(f"非表示のシート「{sheet.name}」は読み飛ばしました。")
+            continue
+        layout, header_problems = find_layout(sheet.rows)
+        result.problems += [Problem(message, sheet.name) for message in header_problems]
+        if layout is None:
+            if not header_problems and sheet.rows:
+                result.notices.append(
+                    f"シート「{sheet.name}」には見出し行がないため読み飛ばしました。"
+                )
+            continue
+        if layout.kind == "monthly" and _has_breakdown(sheet, layout):
+            result.notices.append(
+                f"シート「{sheet.name}」は内訳の列があるため、KPIの系列ではない補助の表として"
+                "読み飛ばしました。"
+            )
+            continue
+        layouts.append((sheet, layout))
+
+    kinds = {layout.kind for _, layout in layouts} - {"indicators"}
+    if not layouts and not result.problems:
+        result.problems.append(
+            Problem(
+                "見出し行が見つかりません。1〜20行目のどこかに「支部コード」「年度」「区分」"
+                "「施策番号」「施策」「KPI指標」…（月次は「支部コード」「年度」「KPI指標」"
+                "「系列」「4月」…「3月」）の見出しを置いてください。"
+            )
+        )
+    if len(kinds) > 1:
+        result.problems.append(
+            Problem("KPIの表と月次実績の表は、別々のファイルに分けて取り込んでください。")
+        )
+        return result
+    result.kind = kinds.pop() if kinds else "kpi"
+
+    kpi_builder = KpiBuilder(result)
+    monthly_builder = MonthlyBuilder(result)
+    indicator_builder = IndicatorBuilder(result)
+    builders = {"kpi": kpi_builder, "monthly": monthly_builder, "indicators": indicator_builder}
+    for sheet, layout in layouts:
+        _check_structure(sheet, layout, result)
+        if formulas := sheet.formula_cells - len(sheet.formulas_without_value):
+            result.notices.append(
+                f"シート「{sheet.name}」の数式のセル（{formulas}個）は、"
+                "保存されている計算結果の値を取り込みます。"
+            )
+        builder = builders[layout.kind]
+        for values, where in _read_rows(sheet, layout, lookups, result):
+            builder.add(values, where)
+    for builder in builders.values():
+        builder.finish()
+    return result
+
+
+def _has_breakdown(sheet: Sheet, layout: Layout) -> bool:
+    header = dict(sheet.rows).get(layout.header_row, ())
+    return any(normalise(text) in BREAKDOWN_LABELS for text in header if text)
+
+
+def _check_structure(sheet: Sheet, layout: Layout, result: Validated) -> None:
+    """Merged cells and hidden rows hide values from whoever checks the sheet in Excel."""
+    used = set(layout.columns)
+    for min_col, min_row, max_col, max_row, reference in sorted(sheet.merged):
+        if max_row < layout.header_row or not any(min_col <= c <= max_col for c in used):
+            continue
+        result.problems.append(
+            Problem(
+                f"{reference} のセルが結合されています。結合を解除し、各行に値を入れてください",
+                sheet.name,
+                min_row,
+                get_column_letter(min_col),
+            )
+        )
+
+
+def _read_rows(sheet: Sheet, layout: Layout, lookups: Lookups, result: Validated):
+    """({column key: clean value}, where) for each data row without problems."""
+    letters = {column.key: get_column_letter(i) for i, column in layout.columns.items()}
+    for row_number, texts in sheet.rows:
+        if row_number <= layout.header_row:
+            continue
+        cells = {i: (texts[i - 1] if i <= len(texts) else "") for i in layout.columns}
+        special = any((row_number, i) in sheet.error_values for i in cells) or any(
+            (row_number, i) in sheet.formulas_without_value for i in cells
+        )
+        if not any(cells.values()) and not special:
+            continue
+        where = Where(sheet.name, row_number, letters)
+        if row_number in sheet.hidden_rows:
+            result.problems.append(
+                where.problem(
+                    "非表示の行です。再表示して内容を確かめるか、不要なら行を削除してください"
+                )
+            )
+            continue
+        values, ok = {}, True
+        for index, column in layout.columns.items():
+            if (row_number, index) in sheet.error_values:
+                error_value = sheet.error_values[(row_number, index)]
+                message = f"{column.label}がExcelのエラー値「{error_value}」です"
+                result.problems.append(where.problem(message, column.key))
+                ok = False
+                continue
+            if (row_number, index) in sheet.formulas_without_value:
+                result.problems.append(
+                    where.problem(
+                        f"{column.label}の数式の計算結果が保存されていません。Excelで開いて"
+                        "保存し直すか、値として貼り付けてください",
+                        column.key,
+                    )
+                )
+                ok = False
+                continue
+            try:
+                values[column.key] = column.clean(cells[index], lookups)
+            except CellError as error:
+                result.problems.append(where.problem(str(error), column.key))
+                ok = False
+        if ok:
+            yield values, where
+
+
+class KpiBuilder:
+    """KPI workbook rows → measures, activities and KPIs, with the cross-row checks."""
+
+    def __init__(self, result: Validated):
+        self.result = result
+        self.kpi_rows: dict[tuple, Where] = {}
+        self.activities_by_measure: dict[tuple, list[ActivityRecord]] = defaultdict(list)
+        self.kpi_count: dict[tuple, int] = defaultdict(int)
+
+    def add(self, values: dict, where: Where) -> None:
+        measure = self._measure(values, where)
+        if measure is None:
+            return
+        text = values.get("activity") or ""
+        indicator = values.get("indicator")
+        if indicator:
+            self._kpi(measure, indicator, text, values, where)
+            return
+        filled = [key for key in KPI_ONLY if values.get(key) not in ("", None)]
+        if filled:
+            self.result.problems.append(
+                where.problem(f"{_label(filled[0])}がありますが、KPI指標がありません", "indicator")
+            )
+            return
+        if text and not NO_KPI.fullmatch(text):
+            marker, body = columns.split_activity_number(text)
+            if not body:
+                self.result.problems.append(
+                    where.problem(f"事業内容「{text}」に内容がありません", "activity")
+                )
+                return
+            fields = {}
+            if "mark" in values:
+                fields["mark"] = values["mark"]
+            record = ActivityRecord(measure, marker, body, fields, where)
+            self.activities_by_measure[measure.key].append(record)
+            return
+        if values.get("mark"):
+            self.result.problems.append(
+                where.problem("KPIも事業内容もない行に結果があります", "mark")
+            )
+
+    def _measure(self, values: dict, where: Where) -> MeasureRecord | None:
+        record = MeasureRecord(
+            branch=values["branch"],
+            year=values["fiscal_year"],
+            pillar=values["pillar"],
+            number=values["measure_no"],
+            title=values["measure"],
+            where=where,
+        )
+        existing = self.result.measures.get(record.key)
+        if existing is None:
+            self.result.measures[record.key] = existing = record
+        elif existing.pillar != record.pillar:
+            self.result.problems.append(
+                where.problem(
+                    f"区分「{record.pillar[0]} {record.pillar[1]}」が{existing.where.row}行目の"
+                    f"同じ施策（区分「{existing.pillar[0]} {existing.pillar[1]}」）と異なります",
+                    "pillar",
+                )
+            )
+            return None
+        elif existing.title != record.title:
+            self.result.problems.append(
+                where.problem(
+                    f"施策名「{record.title}」が{existing.where.row}行目の同じ施策番号"
+                    f"（{existing.title}）と異なります",
+                    "measure",
+                )
+            )
+            return None
+        for key in MEASURE_TEXTS:
+            value = values.get(key)
+            if value is None:
+                continue
+            current = existing.fields.get(key)
+            if not current:
+                existing.fields[key] = value
+            elif value and value != current:
+                label = columns_by_key(key).label
+                self.result.problems.append(
+                    where.problem(
+                        f"{label}が{existing.where.row}行目の同じ施策と異なります"
+                        "（施策の最初の行にだけ書くか、同じ内容にしてください）",
+                        key,
+                    )
+                )
+                return None
+        for key, flag in (("importance", "is_important"), ("difficulty", "is_difficult")):
+            if key in values:
+                existing.fields[flag] = existing.fields.get(flag, False) or values[key]
+        return existing
+
+    def _kpi(self, measure, indicator, text, values, where) -> None:
+        record = KpiRecord(
+            measure=measure,
+            indicator=indicator,
+            unit=values.get("unit") or None,
+            fields=_kpi_fields(values, text),
+            order=self.kpi_count[measure.key] + 1,
+            where=where,
+        )
+        if "mark_source" in values and values["mark_source"] == "manual" and not values.get("mark"):
+            self.result.problems.append(
+                where.problem("結果の根拠が manual（手動）ですが、結果がありません", "mark")
+            )
+            return
+        if record.key in self.kpi_rows:
+            first = self.kpi_rows[record.key]
+            self.result.problems.append(
+                where.problem(
+                    f"{measure.branch.name} {era_label(measure.year)}の「{indicator}」が"
+                    f"{first.row}行目にもあります（同じ支部・年度・KPI指標は1行にしてください）",
+                    "indicator",
+                )
+            )
+            return
+        self.kpi_rows[record.key] = where
+        self.kpi_count[measure.key] += 1
+        self.result.kpis.append(record)
+
+    def finish(self) -> None:
+        """Number the activities of each measure: by their ①/(1) where those are unique,
+        else by row order (some documents repeat or skip numbers)."""
+        for records in self.activities_by_measure.values():
+            seen: dict[str, Where] = {}
+            for record in records:
+                if record.text in seen:
+                    self.result.problems.append(
+                        record.where.problem(
+                            f"同じ事業内容が{seen[record.text].row}行目にもあります", "activity"
+                        )
+                    )
+                seen.setdefault(record.text, record.where)
+            numbers = [
+                record.marker or position for position, record in enumerate(records, start=1)
+            ]
+            if len(set(numbers)) != len(numbers):
+                numbers = list(range(1, len(records) + 1))
+                first = records[0]
+                self.result.notices.append(
+                    f"{first.where.sheet}: {first.measure.label}の事業内容の番号が重複または"
+                    "欠けているため、行の順に 1, 2, 3 … と番号を付けました。"
+                )
+            for record, number in zip(records, numbers, strict=True):
+                record.number = number
+                self.result.activities.append(record)
+
+
+def _kpi_fields(values: dict, text: str) -> dict:
+    """The Kpi fields the row writes: only those whose column is in the sheet."""
+    names = {
+        "target": "target_text",
+        "actual": "actual_text",
+        "previous_actual": "previous_actual_text",
+        "national_average": "national_average_text",
+        "national_rank": "national_rank",
+        "mark_reason": "mark_reason",
+        "note": "note",
+    }
+    fields = {name: values[key] for key, name in names.items() if key in values}
+    if "activity" in values:
+        fields["description"] = text
+    if "mark" in values or "mark_source" in values:
+        mark = values.get("mark") or ""
+        source = values.get("mark_source") or ("manual" if mark else "computed")
+        fields["mark_source"] = source
+        if source == "manual":
+            fields["mark"] = mark
+    return fields
+
+
+def _label(key: str) -> str:
+    return columns_by_key(key).label
+
+
+def columns_by_key(key: str):
+    return next(c for c in columns.KPI_COLUMNS if c.key == key)
+
+
+class MonthlyBuilder:
+    def __init__(self, result: Validated):
+        self.result = result
+        self.rows: dict[tuple, Where] = {}
+
+    def add(self, values: dict, where: Where) -> None:
+        record = MonthlyRecord(
+            branch=values["branch"],
+            year=values["fiscal_year"],
+            indicator=values["indicator"],
+            series=values["series"],
+            values={
+                column.month: values[column.key]
+                for column in columns.MONTH_COLUMNS
+                if values.get(column.key)
+            },
+            where=where,
+        )
+        key = (*record.kpi_key, record.series)
+        if key in self.rows:
+            self.result.problems.append(
+                where.problem(
+                    f"{record.branch.name} {era_label(record.year)}「{record.indicator}」の"
+                    f"{_series_label(record.series)}が{self.rows[key].row}行目にもあります",
+                    "indicator",
+                )
+            )
+            return
+        self.rows[key] = where
+        self.result.monthly.append(record)
+
+    def finish(self) -> None:
+        pass
+
+
+def _series_label(series: str) -> str:
+    return {"single": "単月", "cumulative": "累計"}[series]
+
+
+class IndicatorBuilder:
+    """The optional 指標 sheet: the indicator catalogue."""
+
+    def __init__(self, result: Validated):
+        self.result = result
+        self.rows: dict[str, Where] = {}
+
+    def add(self, values: dict, where: Where) -> None:
+        key = columns.indicator_key(values["indicator"])
+        if key in self.rows:
+            self.result.problems.append(
+                where.problem(
+                    f"指標「{values['indicator']}」が{self.rows[key].row}行目にもあります",
+                    "indicator",
+                )
+            )
+            return
+        self.rows[key] = where
+        keys = ("unit", "direction", "aggregation", "definition")
+        fields = {k: values[k] for k in keys if values.get(k, "") != ""}
+        self.result.indicators.append(IndicatorRecord(values["indicator"], fields, where))
+
+    def finish(self) -> None:
+        pass

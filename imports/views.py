@@ -1,0 +1,122 @@
+"""Admin-only pages of the import: upload → preview → confirm → result (→ undo).
+
+The views stay thin: the pipeline does the work; a batch keeps the file between steps.
+"""
+
+import io
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from branches.roles import is_admin
+from imports import pipeline
+from imports.exports import write_template_xlsx
+from imports.forms import UploadForm
+from imports.models import ImportBatch
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEMPLATE_NAMES = {"kpi": "KPIの表_ひな形.xlsx", "monthly": "月次実績_ひな形.xlsx"}
+RECENT = 10
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not is_admin(request.user):
+            raise PermissionDenied("取り込みは本部管理者だけが行えます。")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _batch(pk):
+    """A batch without the stored file and undo data, which pages never show."""
+    batches = ImportBatch.objects.defer("content", "changes").select_related("created_by")
+    return get_object_or_404(batches, pk=pk)
+
+
+@admin_required
+def upload(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        batch = pipeline.preview(upload.read(), upload.name, request.user)
+        return redirect("imports:preview", pk=batch.pk)
+    recent = ImportBatch.objects.defer("content", "changes").select_related("created_by")[:RECENT]
+    return render(request, "imports/upload.html", {"form": form, "recent": recent})
+
+
+@admin_required
+def preview(request, pk):
+    batch = _batch(pk)
+    if batch.status in (ImportBatch.Status.COMMITTED, ImportBatch.Status.UNDONE):
+        return redirect("imports:result", pk=batch.pk)
+    return render(request, "imports/preview.html", {"batch": batch})
+
+
+@admin_required
+@require_POST
+def confirm(request, pk):
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    if not batch.can_commit:
+        messages.error(request, "この取り込みは確定できません。内容を確かめてください。")
+        return redirect("imports:preview", pk=batch.pk)
+    batch = pipeline.commit(batch, request.user)
+    if batch.status == ImportBatch.Status.COMMITTED:
+        messages.success(request, f"{batch.change_reason} を取り込みました。")
+        return redirect("imports:result", pk=batch.pk)
+    messages.error(
+        request, "取り込めませんでした（何も変更していません）。エラーを確かめてください。"
+    )
+    return redirect("imports:preview", pk=batch.pk)
+
+
+@admin_required
+def result(request, pk):
+    batch = _batch(pk)
+    if batch.status not in (ImportBatch.Status.COMMITTED, ImportBatch.Status.UNDONE):
+        return redirect("imports:preview", pk=batch.pk)
+    return render(request, "imports/result.html", {"batch": batch})
+
+
+@admin_required
+@require_POST
+def undo(request, pk):
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    try:
+        pipeline.undo(batch, request.user)
+    except pipeline.UndoRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"{batch.change_reason} を取り消しました。")
+    return redirect("imports:result", pk=batch.pk)
+
+
+@admin_required
+def template(request, kind):
+    if kind not in TEMPLATE_NAMES:
+        raise Http404("ひな形がありません。")
+    buffer = io.BytesIO()
+    write_template_xlsx(kind, buffer)
+    buffer.seek(0)
+    return FileResponse(
+        buffer, as_attachment=True, filename=TEMPLATE_NAMES[kind], content_type=XLSX
+    )
+
+
+@admin_required
+def original(request, pk):
+    """The file as uploaded (the audit copy)."""
+    batch = get_object_or_404(ImportBatch.objects.only("file_name", "content"), pk=pk)
+    return FileResponse(
+        io.BytesIO(bytes(batch.content)),
+        as_attachment=True,
+        filename=batch.file_name,
+        content_type="application/octet-stream",
+    )
