@@ -17,6 +17,7 @@ install: $(STAMP)
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py load_demo
 	$(DEV_ENV) $(PY) manage.py create_demo_users
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 

@@ -3,8 +3,9 @@ cleanly (a round trip changes nothing).
 
 Plain functions over querysets; pages and management commands call them:
 
-- `write_kpis_csv(kpis, fileobj, activities=None)` / `write_kpis_xlsx(...)`: one row per
-  KPI (and per activity when `activities` is given), columns `KPI_HEADER`;
+- `write_kpis_csv(kpis, fileobj, activities=None, measures=None)` / `write_kpis_xlsx(...)`:
+  one row per KPI (and per activity, and per measure with neither, when those querysets are
+  given), columns `KPI_HEADER`;
 - `write_monthly_csv(values, fileobj)` / `write_monthly_xlsx(...)`: one row per KPI series
   with the months 4月 … 3月, from a MonthlyValue queryset;
 - `write_template_xlsx(kind, fileobj)`: the blank workbook for "kpi" or "monthly".
@@ -26,7 +27,7 @@ from openpyxl.utils import get_column_letter
 
 from imports import columns
 from kpis import eras
-from kpis.models import Activity, Kpi, MonthlyValue
+from kpis.models import Activity, Kpi, Measure, MonthlyValue
 from kpis.notation import Kind, parse_target, parse_value
 
 KPI_HEADER = [
@@ -79,8 +80,9 @@ def neutralise(value):
 # --- KPI rows ---------------------------------------------------------------------------
 
 
-def kpi_rows(kpis, activities=None):
-    """The rows of a KPI export: activities then KPIs of each measure, measures in plan order.
+def kpi_rows(kpis, activities=None, measures=None):
+    """The rows of a KPI export: activities then KPIs of each measure, measures in plan order;
+    a measure of `measures` with neither gets a row of its own.
 
     The measure's plan, narrative and challenges go on its first row only.
     """
@@ -95,6 +97,11 @@ def kpi_rows(kpis, activities=None):
             "measure__branch", "measure__fiscal_year", "measure__pillar"
         ):
             entries.append((activity.measure, 0, activity.number, activity.pk, activity))
+    if measures is not None:
+        listed = {entry[0].pk for entry in entries}
+        for measure in measures.select_related("branch", "fiscal_year", "pillar"):
+            if measure.pk not in listed:
+                entries.append((measure, -1, 0, measure.pk, measure))
     entries.sort(
         key=lambda e: (
             e[0].branch.order,
@@ -132,7 +139,7 @@ def _kpi_row(measure, item, first: bool) -> list:
     if isinstance(item, Activity):
         row["事業内容"] = f"{_activity_number(item.number)} {item.text}"
         row["結果"] = item.mark
-    else:
+    elif isinstance(item, Kpi):
         row.update(
             {
                 "事業内容": item.description,
@@ -172,19 +179,20 @@ def indicator_rows(kpis):
         ]
 
 
-def write_kpis_csv(kpis, fileobj, activities=None) -> None:
-    """KPI rows (and activity rows) as CSV for Excel. `fileobj` is a text file; open it with
-    newline="" (a Django HttpResponse works too)."""
-    _write_csv(fileobj, KPI_HEADER, kpi_rows(kpis, activities))
+def write_kpis_csv(kpis, fileobj, activities=None, measures=None) -> None:
+    """KPI rows (and activity and measure rows) as CSV for Excel. `fileobj` is a text file
+    opened with newline="" (a Django HttpResponse works too)."""
+    _write_csv(fileobj, KPI_HEADER, kpi_rows(kpis, activities, measures))
 
 
-def write_kpis_xlsx(kpis, fileobj, activities=None) -> None:
-    """KPI rows (and activity rows) as an xlsx workbook with its 指標 sheet; `fileobj` is a
-    binary file."""
+def write_kpis_xlsx(kpis, fileobj, activities=None, measures=None) -> None:
+    """KPI rows (and activity and measure rows) as an xlsx workbook with its 指標 sheet (the
+    catalogue, so that an import into an empty database gets directions right); `fileobj`
+    is a binary file."""
     _write_xlsx(
         fileobj,
         [
-            ("KPI", KPI_HEADER, kpi_rows(kpis, activities)),
+            ("KPI", KPI_HEADER, kpi_rows(kpis, activities, measures)),
             ("指標", INDICATOR_HEADER, indicator_rows(kpis)),
         ],
     )
@@ -340,14 +348,16 @@ def _xlsx_cell(sheet, value):
     return value
 
 
-def kpis_for_export(branch_code=None, year=None):
-    """The KPIs and activities the export commands write, filtered by branch and year."""
-    kpis = Kpi.objects.all()
-    activities = Activity.objects.all()
+def plan_for_export(branch_code=None, year=None):
+    """(kpis, activities, measures) of a branch and year, or of all: what export_kpis writes
+    so that a re-import round-trips every measure, activity and KPI."""
+    kpis, activities, measures = Kpi.objects.all(), Activity.objects.all(), Measure.objects.all()
     if branch_code:
         kpis = kpis.filter(branch__code=branch_code)
         activities = activities.filter(measure__branch__code=branch_code)
+        measures = measures.filter(branch__code=branch_code)
     if year:
         kpis = kpis.filter(fiscal_year__start_year=year)
         activities = activities.filter(measure__fiscal_year__start_year=year)
-    return kpis, activities
+        measures = measures.filter(fiscal_year__start_year=year)
+    return kpis, activities, measures

@@ -415,14 +415,16 @@ def _kpis(plan, validated, fiscal_years, indicators, measure_objects, years, bra
             continue
         kpi = state.get(record.key)
         if kpi is None:
+            # The display order comes from the file when a KPI is first imported; later
+            # imports keep it (exports do not carry it).
             kpi = Kpi(
                 branch=record.measure.branch,
                 fiscal_year=fiscal_years[record.measure.year],
                 indicator=indicator,
+                order=record.order,
             )
             state[record.key] = kpi
         kpi.measure = measure_objects[record.measure.key]
-        kpi.order = record.order
         for name, value in fields.items():
             setattr(kpi, name, value)
         in_file[record.key] = (kpi, record)

@@ -1,9 +1,9 @@
-import sys
+import io
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.exports import kpis_for_export, write_kpis_csv, write_kpis_xlsx
+from imports.exports import plan_for_export, write_kpis_csv, write_kpis_xlsx
 from kpis.eras import parse_fiscal_year
 
 
@@ -25,13 +25,13 @@ class Command(BaseCommand):
             start_year = parse_fiscal_year(year)
             if start_year is None:
                 raise CommandError(f"年度「{year}」を読めません。")
-        kpis, activities = kpis_for_export(branch, start_year)
-        write_export(format, output, kpis, activities, write_kpis_csv, write_kpis_xlsx)
+        kpis, activities, measures = plan_for_export(branch, start_year)
+        extra = {"activities": activities, "measures": measures}
+        write_export(self, format, output, kpis, write_kpis_csv, write_kpis_xlsx, **extra)
 
 
-def write_export(format, output, queryset, activities, write_csv, write_xlsx):
-    """Write to `output`, or CSV to standard output."""
-    extra = {} if activities is None else {"activities": activities}
+def write_export(command, format, output, queryset, write_csv, write_xlsx, **extra):
+    """Write to `output`, or CSV to the command's standard output."""
     if format == "xlsx":
         if not output:
             raise CommandError("xlsx は --output で書き出し先を指定してください。")
@@ -41,4 +41,6 @@ def write_export(format, output, queryset, activities, write_csv, write_xlsx):
         with Path(output).open("w", encoding="utf-8", newline="") as fileobj:
             write_csv(queryset, fileobj, **extra)
     else:
-        write_csv(queryset, sys.stdout, **extra)
+        text = io.StringIO(newline="")
+        write_csv(queryset, text, **extra)
+        command.stdout.write(text.getvalue(), ending="")

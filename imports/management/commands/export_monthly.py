@@ -27,4 +27,4 @@ class Command(BaseCommand):
             if start_year is None:
                 raise CommandError(f"年度「{year}」を読めません。")
             values = values.filter(kpi__fiscal_year__start_year=start_year)
-        write_export(format, output, values, None, write_monthly_csv, write_monthly_xlsx)
+        write_export(self, format, output, values, write_monthly_csv, write_monthly_xlsx)
