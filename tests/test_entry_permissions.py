@@ -115,6 +115,8 @@ def test_admin_chooses_branch_and_year(client, admin, kpi_11):
     page = client.get("/entry/").content.decode()
     assert "埼玉支部" in page and "令和5年度 (2023)" in page
     assert client.get("/entry/", {"branch": "12", "year": "2023"})["Location"] == "/entry/12/2023/"
+    unknown = client.get("/entry/", {"branch": "99", "year": "1999"})
+    assert "その支部・年度はありません。" in unknown.content.decode()
 
 
 def test_member_without_open_year_sees_the_years_to_read(client, staff_11, kpi_11):
