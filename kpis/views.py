@@ -1,10 +1,133 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""The reading pages: home, branch achievement page, KPI table, indicator comparison.
 
-from kpis.models import FiscalYear
+Views stay thin: who may read what is decided in kpis.access, what a page shows in
+kpis.summary, tables and filters in kpis.tables and kpis.filters.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.decorators import method_decorator
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+
+from branches.models import Branch, Region
+from kpis import downloads, summary
+from kpis.access import branch_year_for_user, may_read_published, visible
+from kpis.evaluation import Direction
+from kpis.filters import HomeForm, KpiFilter
+from kpis.models import FiscalYear, Indicator, Kpi, Measure
+from kpis.tables import BranchMarksTable, KpiTable, mark_order
 
 
-@login_required
+def reader_required(view):
+    """Send visitors who may read nothing to the login page (public pages aside)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not may_read_published(request.user):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@reader_required
 def home(request):
-    years = FiscalYear.objects.all()
-    return render(request, "kpis/home.html", {"years": years})
+    years = list(FiscalYear.objects.all())
+    form = HomeForm(request.GET or None, years=years)
+    form.is_valid()
+    default_year = summary.latest_visible_year(request.user)
+    if default_year is None and years:
+        default_year = years[0].start_year
+    year = form.cleaned_or_default("year", default_year)
+    fiscal_year = next((y for y in years if y.start_year == year), None)
+    region = form.cleaned_or_default("region", "")
+    context = {
+        "form": form,
+        "years": years,
+        "fiscal_year": fiscal_year,
+        "regions": Region.choices,
+        "region": region,
+        "region_label": Region(region).label if region else "",
+    }
+    if fiscal_year:
+        rows = summary.branch_summaries(request.user, fiscal_year, region)
+        table = BranchMarksTable(rows)
+        RequestConfig(request, paginate=False).configure(table)
+        marks, share = summary.totals(rows)
+        context.update(table=table, totals=marks, total_share=summary.percent(share))
+    return render(request, "kpis/home.html", context)
+
+
+@reader_required
+def branch_latest(request, code):
+    """/branches/11/ → the newest year of the branch the reader may see."""
+    branch = get_object_or_404(Branch, code=code)
+    years = visible(request.user, Measure.objects.filter(branch=branch))
+    year = years.order_by("-fiscal_year__start_year").values_list(
+        "fiscal_year__start_year", flat=True
+    )[:1]
+    if not year:
+        raise Http404("この支部の閲覧できる年度はありません。")
+    return redirect("kpis:branch_year", code=branch.code, year=year[0])
+
+
+@reader_required
+def branch_year(request, code, year):
+    branch, fiscal_year, plan = branch_year_for_user(request.user, code, year)
+    report = summary.branch_report(request.user, branch, fiscal_year, plan)
+    return render(request, "kpis/branch_year.html", {"report": report})
+
+
+@method_decorator(reader_required, name="dispatch")
+class KpiTableView(SingleTableMixin, FilterView):
+    table_class = KpiTable
+    filterset_class = KpiFilter
+    template_name = "kpis/kpi_table.html"
+
+    def get_queryset(self):
+        kpis = Kpi.objects.select_related(
+            "branch", "fiscal_year", "indicator", "measure__pillar"
+        ).annotate(mark_order=mark_order())
+        return visible(self.request.user, kpis).order_by(
+            "-fiscal_year__start_year",
+            "branch__order",
+            "measure__pillar__number",
+            "measure__number",
+            "order",
+            "pk",
+        )
+
+    def render_to_response(self, context, **kwargs):
+        export_format = self.request.GET.get("export")
+        if export_format in downloads.FORMATS:
+            return downloads.kpi_download(self.object_list, export_format)
+        return super().render_to_response(context, **kwargs)
+
+
+kpi_table = KpiTableView.as_view()
+
+
+@reader_required
+def indicator_list(request):
+    entries = summary.indicator_entries(request.user)
+    return render(request, "kpis/indicator_list.html", {"entries": entries})
+
+
+@reader_required
+def indicator_compare(request, slug, year):
+    indicator = get_object_or_404(Indicator, slug=slug)
+    fiscal_year = get_object_or_404(FiscalYear, start_year=year)
+    ranked = summary.ranked_kpis(request.user, indicator, fiscal_year)
+    context = {
+        "indicator": indicator,
+        "fiscal_year": fiscal_year,
+        "ranked": ranked,
+        "years": summary.comparison_years(request.user, indicator),
+        "chart": summary.comparison_chart(indicator, ranked),
+        "order_note": summary.ORDER_NOTES[Direction(indicator.direction)],
+    }
+    return render(request, "kpis/indicator_compare.html", context)

@@ -1,0 +1,27 @@
+"""Downloads of the KPI table: the filtered rows (all pages) as CSV or xlsx.
+
+Written by the importer's export functions (imports/exports.py), so a download is in the
+KPI workbook format, re-imports cleanly, and is Excel-safe (UTF-8 BOM, formula-like text
+cells neutralised) by the same rules as every other export.
+"""
+
+from django.http import HttpResponse
+from django.utils import timezone
+
+from imports.exports import write_kpis_csv, write_kpis_xlsx
+
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", write_kpis_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", write_kpis_xlsx),
+}
+
+
+def kpi_download(kpis, export_format: str) -> HttpResponse:
+    """`kpis` as an attachment named kpi-YYYYMMDD.csv / .xlsx."""
+    content_type, write = FORMATS[export_format]
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response = HttpResponse(content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="kpi-{stamp}.{export_format}"'
+    # The writers read each row's measure with its branch and year: fetch them in one go.
+    write(kpis.select_related("measure__branch", "measure__fiscal_year"), response)
+    return response

@@ -1,0 +1,118 @@
+"""Filters of the reading pages: the KPI table's FilterSet and the home page's choices."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from branches.models import Branch, Region
+from kpis.models import FiscalYear, Indicator, Mark, Measure, Pillar
+
+ACHIEVED_CHOICES = [("yes", "達成"), ("no", "未達成"), ("unknown", "判定なし")]
+FLAG_CHOICES = [("yes", "高"), ("no", "高でない")]
+
+
+class HomeForm(forms.Form):
+    """Year and region block of the home table; both optional, both checked."""
+
+    year = forms.TypedChoiceField(label="年度", coerce=int, required=False)
+    region = forms.ChoiceField(
+        label="地域ブロック", choices=[("", "すべて"), *Region.choices], required=False
+    )
+
+    def __init__(self, *args, years=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(y.start_year, y.label) for y in years]
+        self.fields["year"].error_messages["invalid_choice"] = (
+            "年度「%(value)s」は登録されていません。"
+        )
+        self.fields["region"].error_messages["invalid_choice"] = (
+            "地域ブロック「%(value)s」はありません。"
+        )
+
+    def cleaned_or_default(self, name, default):
+        """The field's value when it is valid, else `default` (errors are shown beside)."""
+        if not self.is_bound or name in self.errors:
+            return default
+        return self.cleaned_data.get(name) or default
+
+
+class KpiFilter(django_filters.FilterSet):
+    """Filters of the KPI table; choices are read once per request in __init__."""
+
+    fiscal_year = django_filters.ChoiceFilter(field_name="fiscal_year__start_year", label="年度")
+    branch = django_filters.ChoiceFilter(field_name="branch__code", label="支部")
+    region = django_filters.ChoiceFilter(
+        field_name="branch__region", label="地域ブロック", choices=Region.choices
+    )
+    pillar = django_filters.ChoiceFilter(field_name="measure__pillar__number", label="区分")
+    group = django_filters.ChoiceFilter(field_name="measure__group", label="担当グループ")
+    indicator = django_filters.ChoiceFilter(field_name="indicator__slug", label="指標")
+    mark = django_filters.ChoiceFilter(label="結果", choices=Mark.choices)
+    achieved = django_filters.ChoiceFilter(
+        label="達成", choices=ACHIEVED_CHOICES, method="filter_achieved"
+    )
+    important = django_filters.ChoiceFilter(
+        field_name="measure__is_important", label="重要度", choices=FLAG_CHOICES, method="flag"
+    )
+    difficult = django_filters.ChoiceFilter(
+        field_name="measure__is_difficult", label="困難度", choices=FLAG_CHOICES, method="flag"
+    )
+    q = django_filters.CharFilter(
+        label="キーワード",
+        method="search",
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "指標・施策・目標・実績"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = {
+            "fiscal_year": [(y.start_year, y.label) for y in FiscalYear.objects.all()],
+            "branch": [(b.code, f"{b.code} {b.name}") for b in Branch.objects.all()],
+            "pillar": _pillar_choices(),
+            "group": [
+                (g, g)
+                for g in Measure.objects.exclude(group="")
+                .order_by("group")
+                .values_list("group", flat=True)
+                .distinct()
+            ],
+            "indicator": list(Indicator.objects.order_by("name").values_list("slug", "name")),
+        }
+        for name, values in choices.items():
+            self.filters[name].extra["choices"] = values
+        for choice_filter in self.filters.values():
+            if isinstance(choice_filter, django_filters.ChoiceFilter):
+                choice_filter.extra["empty_label"] = "すべて"
+
+    def filter_achieved(self, queryset, name, value):
+        achieved = {"yes": True, "no": False, "unknown": None}[value]
+        if achieved is None:
+            return queryset.filter(achieved__isnull=True)
+        return queryset.filter(achieved=achieved)
+
+    def flag(self, queryset, name, value):
+        return queryset.filter(**{name: value == "yes"})
+
+    def search(self, queryset, name, value):
+        words = value.split()
+        for word in words:
+            queryset = queryset.filter(
+                Q(indicator__name__icontains=word)
+                | Q(description__icontains=word)
+                | Q(measure__title__icontains=word)
+                | Q(target_text__icontains=word)
+                | Q(actual_text__icontains=word)
+                | Q(mark_reason__icontains=word)
+                | Q(note__icontains=word)
+                | Q(branch__name__icontains=word)
+            )
+        return queryset
+
+
+def _pillar_choices():
+    """One choice per pillar number; the wording of the newest plan names it."""
+    names = {}
+    for number, name in Pillar.objects.order_by("number", "-pk").values_list("number", "name"):
+        names.setdefault(number, name)
+    return [(number, f"{number}. {name}") for number, name in names.items()]

@@ -1,0 +1,474 @@
+"""What the reading pages show, computed from the rows the reader may see.
+
+Plain functions over querysets: each page's data comes from a fixed number of queries,
+however many branches, KPIs and years there are. Every queryset goes through
+`kpis.access.visible`, so aggregates count only what the reader could open.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Max, Prefetch
+
+from branches.models import Branch
+from kpis import charts
+from kpis.access import visible
+from kpis.charts import format_number
+from kpis.evaluation import MARKS, Direction
+from kpis.models import (
+    Activity,
+    BranchPlan,
+    FiscalYear,
+    Indicator,
+    Kpi,
+    Mark,
+    Measure,
+    MonthlyValue,
+)
+from kpis.notation import Kind
+
+BASELINE_SOURCES = {
+    "written": "目標に記載",
+    "previous_actual": "前年度実績",
+    "stored_previous": "前年度の登録実績",
+}
+
+
+def percent(share: Decimal | None) -> str:
+    return "—" if share is None else f"{share * 100:.0f}%"
+
+
+# --- counts of marks ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkCounts:
+    """How many rows carry each mark (◎○△×—); a blank activity mark counts as —."""
+
+    counts: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+
+    @classmethod
+    def of(cls, pairs) -> "MarkCounts":
+        """From (mark, how many) pairs."""
+        counts = [0] * len(MARKS)
+        for mark, number in pairs:
+            counts[MARKS.index(mark if mark in MARKS else Mark.NONE)] += number
+        return cls(tuple(counts))
+
+    def __add__(self, other: "MarkCounts") -> "MarkCounts":
+        return MarkCounts(tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)))
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    def cells(self) -> list[tuple[str, int]]:
+        return list(zip(MARKS, self.counts, strict=True))
+
+    excellent = property(lambda self: self.counts[0])
+    as_planned = property(lambda self: self.counts[1])
+    below_plan = property(lambda self: self.counts[2])
+    not_done = property(lambda self: self.counts[3])
+    not_evaluated = property(lambda self: self.counts[4])
+
+
+@dataclass
+class BranchYearSummary:
+    """One row of the home page: a branch's marks and achieved KPIs in one fiscal year."""
+
+    branch: Branch
+    fiscal_year: FiscalYear
+    plan: BranchPlan | None = None
+    activity_marks: MarkCounts = field(default_factory=MarkCounts)
+    kpi_marks: MarkCounts = field(default_factory=MarkCounts)
+    kpis_achieved: int = 0
+    kpis_judged: int = 0
+
+    @property
+    def marks(self) -> MarkCounts:
+        return self.activity_marks + self.kpi_marks
+
+    @property
+    def achieved_share(self) -> Decimal | None:
+        """Share of judged KPIs (達成 or 未達成) that were achieved; None when none judged."""
+        if not self.kpis_judged:
+            return None
+        return Decimal(self.kpis_achieved) / Decimal(self.kpis_judged)
+
+    @property
+    def achieved_share_order(self) -> Decimal:
+        # Rows without a judged KPI sort below 0 %.
+        share = self.achieved_share
+        return Decimal(-1) if share is None else share
+
+    @property
+    def plan_status(self) -> str:
+        return self.plan.get_status_display() if self.plan else "—"
+
+
+def totals(summaries: list[BranchYearSummary]) -> tuple[MarkCounts, Decimal | None]:
+    """Marks over all rows, and the share of judged KPIs achieved across them."""
+    marks = sum((row.marks for row in summaries), MarkCounts())
+    judged = sum(row.kpis_judged for row in summaries)
+    achieved = sum(row.kpis_achieved for row in summaries)
+    return marks, (Decimal(achieved) / Decimal(judged) if judged else None)
+
+
+def latest_visible_year(user) -> int | None:
+    """The newest fiscal year in which the reader can see any measure."""
+    found = visible(user, Measure.objects.all()).aggregate(year=Max("fiscal_year__start_year"))
+    return found["year"]
+
+
+def branch_summaries(user, fiscal_year: FiscalYear, region: str = "") -> list[BranchYearSummary]:
+    """The home table: every branch with something visible in the year, in branch order."""
+    kpis = visible(user, Kpi.objects.filter(fiscal_year=fiscal_year))
+    activities = visible(
+        user,
+        Activity.objects.filter(measure__fiscal_year=fiscal_year),
+        "measure__branch",
+        "measure__fiscal_year",
+    )
+    plans = visible(user, BranchPlan.objects.filter(fiscal_year=fiscal_year))
+    branches = Branch.objects.all()
+    if region:
+        kpis = kpis.filter(branch__region=region)
+        activities = activities.filter(measure__branch__region=region)
+        plans = plans.filter(branch__region=region)
+        branches = branches.filter(region=region)
+
+    kpi_rows = defaultdict(list)
+    for row in kpis.values("branch_id", "mark", "achieved").annotate(n=Count("id")).order_by():
+        kpi_rows[row["branch_id"]].append(row)
+    activity_rows = defaultdict(list)
+    for row in activities.values("measure__branch_id", "mark").annotate(n=Count("id")).order_by():
+        activity_rows[row["measure__branch_id"]].append((row["mark"], row["n"]))
+    plan_of = {plan.branch_id: plan for plan in plans}
+
+    shown = set(kpi_rows) | set(activity_rows) | set(plan_of)
+    summaries = []
+    for branch in branches.filter(pk__in=shown):
+        rows = kpi_rows[branch.pk]
+        summaries.append(
+            BranchYearSummary(
+                branch=branch,
+                fiscal_year=fiscal_year,
+                plan=plan_of.get(branch.pk),
+                activity_marks=MarkCounts.of(activity_rows[branch.pk]),
+                kpi_marks=MarkCounts.of((row["mark"], row["n"]) for row in rows),
+                kpis_achieved=sum(row["n"] for row in rows if row["achieved"] is True),
+                kpis_judged=sum(row["n"] for row in rows if row["achieved"] is not None),
+            )
+        )
+    return summaries
+
+
+# --- the branch achievement page ---------------------------------------------------------
+
+
+@dataclass
+class KpiView:
+    """A KPI as the branch page shows it: the branch's texts beside our reading of them."""
+
+    kpi: Kpi
+    previous_actual: str
+    trend_chart: str = ""
+    monthly_chart: str = ""
+    monthly_rows: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def actual(self) -> str:
+        kpi = self.kpi
+        if kpi.actual_value is not None:
+            return format_number(kpi.actual_value, kpi.actual_unit)
+        return kpi.actual_text
+
+    @property
+    def is_relative(self) -> bool:
+        return self.kpi.target_kind == Kind.RELATIVE
+
+    @property
+    def baseline(self) -> str:
+        """What a relative target (対前年度以上) was evaluated against, or why not yet."""
+        kpi = self.kpi
+        if kpi.evaluation_baseline is not None:
+            unit = kpi.target_unit or kpi.actual_unit or kpi.indicator.unit
+            value = format_number(kpi.evaluation_baseline, unit)
+            return f"{value}（{BASELINE_SOURCES.get(kpi.baseline_source, '')}）"
+        if kpi.actual_value is None and not kpi.actual_text.strip():
+            return "未確定（実績の登録後に決まります）"
+        return "不明（前年度実績が読めないか未登録です）"
+
+
+@dataclass
+class ActivityView:
+    activity: Activity
+
+    @property
+    def number_label(self) -> str:
+        """Activity numbers as the plans write them: 1 → ①."""
+        number = self.activity.number
+        return chr(0x2460 + number - 1) if 1 <= number <= 20 else f"({number})"
+
+    @property
+    def text(self) -> str:
+        return self.activity.text
+
+    @property
+    def mark(self) -> str:
+        return self.activity.mark
+
+
+@dataclass
+class MeasureView:
+    measure: Measure
+    activities: list[ActivityView]
+    kpis: list[KpiView]
+
+
+@dataclass
+class PillarView:
+    number: int
+    name: str
+    measures: list[MeasureView] = field(default_factory=list)
+
+
+@dataclass
+class BranchReport:
+    branch: Branch
+    fiscal_year: FiscalYear
+    plan: BranchPlan | None
+    pillars: list[PillarView]
+    activity_marks: MarkCounts
+    kpi_marks: MarkCounts
+    previous_year: FiscalYear | None
+    next_year: FiscalYear | None
+
+    @property
+    def marks(self) -> MarkCounts:
+        return self.activity_marks + self.kpi_marks
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.pillars
+
+
+def branch_report(user, branch: Branch, fiscal_year: FiscalYear, plan) -> BranchReport:
+    """Pillars → measures → activities and KPIs of one branch and year, with charts."""
+    kpis = Kpi.objects.select_related("indicator").prefetch_related(
+        Prefetch("monthly_values", queryset=MonthlyValue.objects.order_by("series", "month"))
+    )
+    measures = (
+        Measure.objects.filter(branch=branch, fiscal_year=fiscal_year)
+        .select_related("pillar")
+        .prefetch_related(
+            Prefetch("activities", queryset=Activity.objects.order_by("number")),
+            Prefetch("kpis", queryset=kpis.order_by("order", "pk")),
+        )
+        .order_by("pillar__number", "number", "pk")
+    )
+    history = _branch_history(user, branch, fiscal_year)
+
+    pillars: list[PillarView] = []
+    activity_marks = MarkCounts()
+    kpi_marks = MarkCounts()
+    for measure in measures:
+        pillar = measure.pillar
+        if not pillars or pillars[-1].number != pillar.number:
+            pillars.append(PillarView(pillar.number, pillar.name))
+        kpi_views = [_kpi_view(kpi, fiscal_year, history) for kpi in measure.kpis.all()]
+        activities = [ActivityView(activity) for activity in measure.activities.all()]
+        pillars[-1].measures.append(MeasureView(measure, activities, kpi_views))
+        activity_marks += MarkCounts.of((activity.mark, 1) for activity in activities)
+        kpi_marks += MarkCounts.of((view.kpi.mark, 1) for view in kpi_views)
+
+    readable_years = list(
+        FiscalYear.objects.filter(
+            pk__in=visible(user, Measure.objects.filter(branch=branch)).values("fiscal_year")
+        ).order_by("start_year")
+    )
+    earlier = [y for y in readable_years if y.start_year < fiscal_year.start_year]
+    later = [y for y in readable_years if y.start_year > fiscal_year.start_year]
+    return BranchReport(
+        branch=branch,
+        fiscal_year=fiscal_year,
+        plan=plan,
+        pillars=pillars,
+        activity_marks=activity_marks,
+        kpi_marks=kpi_marks,
+        previous_year=earlier[-1] if earlier else None,
+        next_year=later[0] if later else None,
+    )
+
+
+def _branch_history(user, branch: Branch, fiscal_year: FiscalYear):
+    """{indicator id: {year: (actual value, unit, actual text)}} up to this year, visible only."""
+    rows = visible(
+        user,
+        Kpi.objects.filter(branch=branch, fiscal_year__start_year__lte=fiscal_year.start_year),
+    ).values_list(
+        "indicator_id", "fiscal_year__start_year", "actual_value", "actual_unit", "actual_text"
+    )
+    history = defaultdict(dict)
+    for indicator_id, year, value, unit, text in rows:
+        history[indicator_id][year] = (value, unit, text)
+    return history
+
+
+def _kpi_view(kpi: Kpi, fiscal_year: FiscalYear, history) -> KpiView:
+    years = history.get(kpi.indicator_id, {})
+    year = fiscal_year.start_year
+    stored_previous = years.get(year - 1)
+    previous_text = kpi.previous_actual_text or (stored_previous[2] if stored_previous else "")
+
+    unit = kpi.actual_unit or kpi.target_unit or kpi.indicator.unit
+    points = {y: value for y, (value, _, _) in years.items() if value is not None}
+    if kpi.previous_actual_value is not None and year - 1 not in points:
+        points[year - 1] = kpi.previous_actual_value
+    trend_years = sorted(points)
+    return KpiView(
+        kpi=kpi,
+        previous_actual=previous_text,
+        trend_chart=charts.trend_chart(
+            trend_years,
+            [points[y] for y in trend_years],
+            unit=unit,
+            title=f"{kpi.indicator.name}の年度別実績",
+        ),
+        monthly_chart=_monthly_chart(kpi, fiscal_year, unit),
+        monthly_rows=_monthly_rows(kpi, fiscal_year),
+    )
+
+
+def _monthly_rows(kpi: Kpi, fiscal_year: FiscalYear) -> list[tuple[str, list[str]]]:
+    """The monthly values as entered, one row per series, months in fiscal order."""
+    texts = defaultdict(dict)
+    for value in kpi.monthly_values.all():
+        texts[value.series][value.month] = value.text
+    return [
+        (label, [texts[key].get(month, "") for month in fiscal_year.months])
+        for key, label in MonthlyValue.Series.choices
+        if key in texts
+    ]
+
+
+def _monthly_chart(kpi: Kpi, fiscal_year: FiscalYear, unit: str) -> str:
+    by_series = defaultdict(dict)
+    for value in kpi.monthly_values.all():
+        if value.value is not None:
+            by_series[value.series][value.month] = value.value
+    if not by_series:
+        return ""
+    series = [
+        charts.Series(label, [by_series[key].get(month) for month in fiscal_year.months])
+        for key, label in MonthlyValue.Series.choices
+        if key in by_series
+    ]
+    target = kpi.target_value if kpi.target_unit == unit else None
+    return charts.line_chart(
+        [f"{month}月" for month in fiscal_year.months],
+        series,
+        unit=unit,
+        reference=("目標", target) if target is not None else None,
+        title=f"{kpi.indicator.name}の月次実績",
+    )
+
+
+# --- indicator comparison ----------------------------------------------------------------
+
+
+@dataclass
+class RankedKpi:
+    kpi: Kpi
+    rank: int | None
+
+    @property
+    def actual(self) -> str:
+        kpi = self.kpi
+        if kpi.actual_value is not None:
+            return format_number(kpi.actual_value, kpi.actual_unit)
+        return kpi.actual_text
+
+
+def ranked_kpis(user, indicator: Indicator, fiscal_year: FiscalYear) -> list[RankedKpi]:
+    """All visible branches' KPIs for one indicator and year, best actual first.
+
+    Ties share a rank; KPIs without a numeric actual come last, unranked. A qualitative
+    indicator is listed in branch order without ranks.
+    """
+    kpis = list(
+        visible(user, Kpi.objects.filter(indicator=indicator, fiscal_year=fiscal_year))
+        .select_related("branch", "measure")
+        .order_by("branch__order", "branch__code")
+    )
+    if indicator.direction == Direction.QUALITATIVE:
+        return [RankedKpi(kpi, None) for kpi in kpis]
+    numbers = [kpi for kpi in kpis if kpi.actual_value is not None]
+    others = [kpi for kpi in kpis if kpi.actual_value is None]
+    numbers.sort(key=lambda kpi: kpi.actual_value, reverse=indicator.direction == Direction.HIGHER)
+    ranked = []
+    for position, kpi in enumerate(numbers, start=1):
+        tied = ranked and ranked[-1].kpi.actual_value == kpi.actual_value
+        ranked.append(RankedKpi(kpi, ranked[-1].rank if tied else position))
+    return ranked + [RankedKpi(kpi, None) for kpi in others]
+
+
+ORDER_NOTES = {
+    Direction.HIGHER: "高いほど良い指標のため、実績の高い順に並べています。",
+    Direction.LOWER: "低いほど良い指標のため、実績の低い順に並べています。",
+    Direction.QUALITATIVE: "定性的な指標のため順位はつけず、支部の順に並べています。",
+}
+
+
+def comparison_chart(indicator: Indicator, ranked: list[RankedKpi]) -> str:
+    unit = indicator.unit or next((item.kpi.actual_unit for item in ranked), "")
+    rows = [
+        (
+            item.kpi.branch.short_name,
+            item.kpi.actual_value,
+            item.kpi.target_value if item.kpi.target_unit == unit else None,
+        )
+        for item in ranked
+        if item.rank
+    ]
+    averages = {item.kpi.national_average_value for item in ranked} - {None}
+    reference = ("全国平均", averages.pop()) if len(averages) == 1 else None
+    return charts.bar_chart(
+        rows, unit=unit, reference=reference, title=f"{indicator.name}の支部別実績"
+    )
+
+
+def comparison_years(user, indicator: Indicator) -> list[int]:
+    """Fiscal years in which the reader sees at least one KPI of the indicator."""
+    return sorted(
+        set(
+            visible(user, Kpi.objects.filter(indicator=indicator))
+            .values_list("fiscal_year__start_year", flat=True)
+            .distinct()
+        ),
+        reverse=True,
+    )
+
+
+@dataclass
+class IndicatorEntry:
+    indicator: Indicator
+    years: list[tuple[int, int]]  # (start year, visible branches), newest first
+
+
+def indicator_entries(user) -> list[IndicatorEntry]:
+    """Every indicator that has a visible KPI, with the years and how many branches."""
+    counts = defaultdict(list)
+    rows = (
+        visible(user, Kpi.objects.all())
+        .values("indicator_id", "fiscal_year__start_year")
+        .annotate(n=Count("id"))
+        .order_by("-fiscal_year__start_year")
+    )
+    for row in rows:
+        counts[row["indicator_id"]].append((row["fiscal_year__start_year"], row["n"]))
+    return [
+        IndicatorEntry(indicator, counts[indicator.pk])
+        for indicator in Indicator.objects.filter(pk__in=counts).order_by("name")
+    ]

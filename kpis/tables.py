@@ -1,0 +1,205 @@
+"""Tables of the reading pages (django-tables2): the home table and the KPI table.
+
+Each column is declared once with its rendering; sorting on annotated or nullable values
+is declared beside the column (`order_by`, `order_*`).
+"""
+
+import django_tables2 as tables
+from django.core.paginator import Paginator
+from django.db.models import Case, F, IntegerField, Value, When
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from kpis.charts import format_number
+from kpis.evaluation import MARKS
+from kpis.summary import percent
+
+TABLE_TEMPLATE = "kpis/_table.html"  # Japanese pagination
+IMPORTANT_BADGE = '<span class="badge badge-important" title="重要度：高">重要</span>'
+DIFFICULT_BADGE = '<span class="badge badge-difficult" title="困難度：高">困難</span>'
+ACHIEVED_LABELS = {True: "達成", False: "未達成", None: "—"}
+PER_PAGE = 50
+MAX_PER_PAGE = 200
+
+
+def mark_order():
+    """◎ first, — last: the order the reports list their marks in."""
+    return Case(
+        *(When(mark=mark, then=Value(i)) for i, mark in enumerate(MARKS)),
+        default=Value(len(MARKS)),
+        output_field=IntegerField(),
+    )
+
+
+class MarkCountColumn(tables.Column):
+    """A count of one mark; 0 shown faintly so the eye finds the non-zero cells."""
+
+    def __init__(self, mark: str, accessor: str, **kwargs):
+        super().__init__(
+            verbose_name=mark,
+            accessor=accessor,
+            attrs={"th": {"class": "num"}, "td": {"class": "num"}},
+            **kwargs,
+        )
+
+    def render(self, value):
+        return format_html('<span class="{}">{}</span>', "zero" if not value else "", value)
+
+
+class BranchMarksTable(tables.Table):
+    """Home: one row per branch, counts of marks over activities and KPIs."""
+
+    branch = tables.Column(verbose_name="支部", accessor="branch__name", order_by="branch__order")
+    region = tables.Column(
+        verbose_name="地域ブロック", accessor="branch__get_region_display", order_by="branch__order"
+    )
+    plan_status = tables.Column(verbose_name="状態", orderable=False)
+    excellent = MarkCountColumn("◎", "marks__excellent")
+    as_planned = MarkCountColumn("○", "marks__as_planned")
+    below_plan = MarkCountColumn("△", "marks__below_plan")
+    not_done = MarkCountColumn("×", "marks__not_done")
+    not_evaluated = MarkCountColumn("—", "marks__not_evaluated")
+    total = tables.Column(
+        verbose_name="計", accessor="marks__total", attrs={"td": {"class": "num"}}
+    )
+    achieved = tables.Column(
+        verbose_name="KPI達成",
+        accessor="kpis_achieved",
+        order_by="kpis_achieved",
+        attrs={"td": {"class": "num"}},
+    )
+    achieved_share = tables.Column(
+        verbose_name="KPI達成率",
+        accessor="achieved_share",
+        order_by="achieved_share_order",
+        attrs={"td": {"class": "num"}},
+        default="—",
+    )
+
+    class Meta:
+        template_name = TABLE_TEMPLATE
+        attrs = {"class": "branch-marks"}
+        orderable = True
+        empty_text = "この条件で表示できる支部はありません。"
+
+    def render_branch(self, value, record):
+        url = reverse("kpis:branch_year", args=[record.branch.code, record.fiscal_year.start_year])
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_achieved(self, value, record):
+        return f"{value} / {record.kpis_judged}"
+
+    def render_achieved_share(self, value):
+        return percent(value)
+
+
+class KpiTable(tables.Table):
+    """Every KPI row the reader may see, across branches and years."""
+
+    fiscal_year = tables.Column(
+        verbose_name="年度",
+        accessor="fiscal_year",
+        order_by="fiscal_year__start_year",
+        attrs={"td": {"class": "nowrap"}},
+    )
+    branch = tables.Column(
+        verbose_name="支部",
+        accessor="branch__short_name",
+        order_by="branch__order",
+        attrs={"td": {"class": "nowrap"}},
+    )
+    pillar = tables.Column(
+        verbose_name="区分", accessor="measure__pillar__number", order_by="measure__pillar__number"
+    )
+    measure = tables.Column(
+        verbose_name="施策",
+        accessor="measure",
+        order_by=("measure__pillar__number", "measure__number"),
+    )
+    group = tables.Column(verbose_name="担当G", accessor="measure__group")
+    flags = tables.Column(verbose_name="重要・困難", accessor="measure", orderable=False)
+    indicator = tables.Column(
+        verbose_name="指標", accessor="indicator__name", attrs={"td": {"class": "indicator"}}
+    )
+    target = tables.Column(verbose_name="目標", accessor="target_text", orderable=False)
+    actual = tables.Column(
+        verbose_name="実績", accessor="actual_text", attrs={"td": {"class": "num"}}
+    )
+    previous_actual = tables.Column(
+        verbose_name="前年度実績", accessor="previous_actual_text", orderable=False
+    )
+    national_average = tables.Column(
+        verbose_name="全国平均", accessor="national_average_text", orderable=False
+    )
+    national_rank = tables.Column(
+        verbose_name="全国順位", attrs={"td": {"class": "num"}}, empty_values=(None,)
+    )
+    achieved = tables.Column(verbose_name="達成", empty_values=())
+    mark = tables.TemplateColumn(
+        template_code='{% include "kpis/_mark.html" with mark=record.mark %}',
+        verbose_name="結果",
+        order_by="mark_order",
+        attrs={"td": {"class": "center"}},
+    )
+
+    class Meta:
+        template_name = TABLE_TEMPLATE
+        attrs = {"class": "kpi-table"}
+        per_page = PER_PAGE
+        empty_text = "条件に合うKPIはありません。条件を変えてください。"
+
+    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
+        # per_page comes from the query string: keep it in a sane range.
+        per_page = min(max(per_page or PER_PAGE, 1), MAX_PER_PAGE)
+        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
+
+    def render_fiscal_year(self, value):
+        return format_html(
+            '{}<div class="small muted">({})</div>', value.era_label, value.start_year
+        )
+
+    def render_branch(self, value, record):
+        url = reverse("kpis:branch_year", args=[record.branch.code, record.fiscal_year.start_year])
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_measure(self, value):
+        return f"({value.number}) {value.title}"
+
+    def render_flags(self, value):
+        badges = [
+            IMPORTANT_BADGE if value.is_important else "",
+            DIFFICULT_BADGE if value.is_difficult else "",
+        ]
+        return mark_safe("".join(badges))
+
+    def render_indicator(self, value, record):
+        url = reverse(
+            "kpis:indicator_compare", args=[record.indicator.slug, record.fiscal_year.start_year]
+        )
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_actual(self, value, record):
+        if record.actual_value is None:
+            return value
+        number = format_number(record.actual_value, record.actual_unit)
+        if record.actual_note:
+            return format_html('{}<span class="as-of">（{}）</span>', number, record.actual_note)
+        return number
+
+    def order_actual(self, queryset, is_descending):
+        value = F("actual_value")
+        ordered = value.desc(nulls_last=True) if is_descending else value.asc(nulls_last=True)
+        return queryset.order_by(ordered, "branch__order"), True
+
+    def order_national_rank(self, queryset, is_descending):
+        rank = F("national_rank")
+        ordered = rank.desc(nulls_last=True) if is_descending else rank.asc(nulls_last=True)
+        return queryset.order_by(ordered, "branch__order"), True
+
+    def render_national_rank(self, value):
+        return f"{value}位"
+
+    def render_achieved(self, value):
+        css = {True: "achieved-yes", False: "achieved-no"}.get(value, "muted")
+        return format_html('<span class="{}">{}</span>', css, ACHIEVED_LABELS[value])

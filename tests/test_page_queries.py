@@ -1,0 +1,63 @@
+"""Every reading page asks the database a fixed number of times, however much data there is.
+
+Each page is measured on a small data set (one branch, one year, one KPI) and a larger one
+(three branches × three years, twelve KPIs each with monthly values): the counts must match.
+The counts include the session, the user, the user's groups and membership (navigation).
+"""
+
+import pytest
+
+from tests.factories_pages import large_data_set, small_data_set
+
+pytestmark = pytest.mark.django_db
+
+# (url, admin, council, branch member); {indicator} and {word} are filled in per data set.
+PAGES = [
+    ("/", 10, 10, 11),
+    ("/?year=2023&region=kanto&sort=-achieved_share", 10, 10, 11),
+    ("/branches/11/2023/", 13, 13, 14),
+    ("/branches/11/", 5, 6, 6),
+    ("/kpis/", 11, 11, 12),
+    ("/kpis/?fiscal_year=2023&q={word}&sort=-actual&page=1", 11, 11, 12),
+    ("/kpis/?export=csv", 10, 11, 11),
+    ("/kpis/?export=xlsx&branch=11", 11, 12, 12),
+    ("/indicators/", 6, 6, 7),
+    ("/indicators/{indicator}/2023/", 8, 8, 9),
+]
+DATA_SETS = {"small": small_data_set, "large": large_data_set}
+FACTORY_WORDS = {"indicator": "kyotsu-0", "word": "共通指標"}
+
+
+@pytest.mark.parametrize("size", DATA_SETS)
+@pytest.mark.parametrize(("url", "admin_queries", "council_queries", "member_queries"), PAGES)
+def test_query_count_is_fixed(
+    client,
+    django_assert_num_queries,
+    admin,
+    council,
+    staff_11,
+    size,
+    url,
+    admin_queries,
+    council_queries,
+    member_queries,
+):
+    DATA_SETS[size]()
+    for user, queries in (
+        (admin, admin_queries),
+        (council, council_queries),
+        (staff_11, member_queries),
+    ):
+        client.force_login(user)
+        with django_assert_num_queries(queries):
+            response = client.get(url.format(**FACTORY_WORDS))
+        assert response.status_code in (200, 302)
+
+
+@pytest.mark.parametrize("size", DATA_SETS)
+def test_public_pages_query_count_is_fixed(client, settings, django_assert_num_queries, size):
+    settings.PUBLIC_ACHIEVEMENT_PAGES = True
+    DATA_SETS[size]()
+    for url, queries in (("/", 6), ("/branches/11/2023/", 9), ("/kpis/", 7)):
+        with django_assert_num_queries(queries):
+            assert client.get(url).status_code == 200
