@@ -3,6 +3,7 @@ fingerprint of every domain table to assert that a failed import wrote nothing."
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 from django.apps import apps
@@ -98,6 +99,19 @@ def xlsx(rows, header=None, title="KPI", extra_sheets=None) -> bytes:
 def save(workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def patched_sheet(content: bytes, change) -> bytes:
+    """Rewrite the first sheet's XML of a workbook (for files openpyxl cannot write)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = change(data)
+            target.writestr(info.filename, data)
     return buffer.getvalue()
 
 

@@ -20,24 +20,12 @@ from tests.factories_imports import (
     kpi_row,
     load,
     monthly_row,
+    patched_sheet,
     save,
     xlsx,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def patched_sheet(content: bytes, change) -> bytes:
-    """Rewrite the first sheet's XML of a workbook (for files openpyxl cannot write)."""
-    source = zipfile.ZipFile(io.BytesIO(content))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = change(data)
-            target.writestr(info.filename, data)
-    return buffer.getvalue()
 
 
 def workbook_with(change_sheet) -> bytes:

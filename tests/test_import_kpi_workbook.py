@@ -318,3 +318,20 @@ def test_hidden_sheet_is_skipped_with_a_notice():
     batch = load(save(workbook))
 
     assert any("作業用" in notice for notice in batch.notices)
+
+
+def test_formulas_are_read_as_their_stored_result_with_a_notice():
+    import re
+
+    from tests.factories_imports import patched_sheet
+
+    formula = rb'<c r="M2" t="str"><f>"96."&amp;"5%"</f><v>96.5%</v></c>'
+    content = patched_sheet(
+        xlsx([kpi_row(**{"実績": "x"})]),
+        lambda xml: re.sub(rb'<c r="M2"[^>]*>.*?</c>', formula, xml),
+    )
+
+    batch = load(content)
+
+    assert only_kpi().actual_text == "96.5%"
+    assert any("数式のセル（1個）" in notice for notice in batch.notices)
