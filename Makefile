@@ -38,3 +38,16 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The national-scale benchmark (issue 7; a few minutes): 47 branches × 10 years on the
+# bench's own SQLite file, and on PostgreSQL too when DATABASE_URL names one. Writes the
+# table into docs/PERFORMANCE.md. BENCH_ARGS=--profiles adds cProfile reports.
+BENCH_STAMP := $(VENV)/.bench-installed-stamp
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+.PHONY: bench
+bench: $(BENCH_STAMP)
+	$(PY) -m bench $(BENCH_ARGS)

@@ -1,0 +1,246 @@
+"""One bench run against one database, in its own process (started by `python -m bench`).
+
+1. a fresh database; the nine background years loaded in bulk (the pages' query counts are
+   taken after the first year too, to compare with the full data set);
+2. the measured year's KPI workbook, then its monthly workbook: the openpyxl read-only lower
+   bound, python-calamine, django-import-export and the product's import, in rounds (each
+   once per round, each import from the same empty year), medians over the rounds; the
+   product's peak memory in one more run;
+3. the pages at full scale: a warm-up request, the median of several, the query count;
+4. with --profiles: cProfile reports of the product's imports and of each page, and each
+   page's SQL with timings, for finding the slow parts.
+"""
+
+import argparse
+import cProfile
+import io
+import json
+import logging
+import os
+import platform
+import pstats
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import django
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workbooks", type=Path, required=True)
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--profiles", type=Path)
+    parser.add_argument("--import-repetitions", type=int, default=5)
+    parser.add_argument("--page-repetitions", type=int, default=10)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # WhiteNoise warns when collectstatic has not run; the pages serve from static/.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    django.setup()
+    logging.getLogger("imports").setLevel(logging.WARNING)  # one line per import otherwise
+    results = run(args)
+    args.output.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+def run(args) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from bench import database, load, pages
+    from bench.dataset import NationalDataSet
+    from kpis.models import Indicator
+
+    started = time.perf_counter()
+    phases = {}
+    data = NationalDataSet()
+    year = data.years[-1]
+    original_name = database.create_fresh()
+    try:
+        phases["create database"] = time.perf_counter() - started
+        admin = get_user_model().objects.create_superuser("bench-admin", "", None)
+        client = Client()
+        client.force_login(admin)
+        _say(f"{database.describe()}: loading {len(data.years) - 1} background years")
+
+        mark = time.perf_counter()
+        load.load_year(data, data.years[0])
+        slug = Indicator.objects.get(name=pages.INDICATOR).slug
+        one_year = {
+            page.key: pages.query_count(client, page.url)
+            for page in pages.pages(client, data.years[0], slug)
+        }
+        for background in data.years[1:-1]:
+            load.load_year(data, background)
+        load.open_year(year)
+        phases["load background years"] = time.perf_counter() - mark
+
+        imports = {}
+        for workload in _workloads(data, year, args.workbooks):
+            mark = time.perf_counter()
+            imports[workload.kind] = measure_import(workload, args.import_repetitions, admin)
+            phases[f"{workload.kind} workbook"] = time.perf_counter() - mark
+
+        _say("pages")
+        mark = time.perf_counter()
+        page_results = {}
+        for page in pages.pages(client, year, slug):
+            page_results[page.key] = pages.measure(client, page, args.page_repetitions)
+            page_results[page.key]["queries_one_year"] = one_year[page.key]
+        phases["pages"] = time.perf_counter() - mark
+
+        if args.profiles:
+            _say(f"profiles in {args.profiles}")
+            mark = time.perf_counter()
+            profile_all(_workloads(data, year, args.workbooks), args.profiles, admin, client, slug)
+            phases["profiles"] = time.perf_counter() - mark
+
+        return {
+            "database": database.describe(),
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "platform": platform.platform(),
+            "years": [data.years[0], year],
+            "branches": len(data.branch_codes),
+            "indicators": len(data.indicators),
+            "kpi_rows": len(data.rows(year)),
+            "imports": imports,
+            "pages": page_results,
+            "phases": phases,
+            "run_seconds": time.perf_counter() - started,
+        }
+    finally:
+        database.drop(original_name)
+
+
+@dataclass
+class Workload:
+    """One workbook of the measured year: its file, how to empty the year of what it
+    writes, and how many rows an import must leave."""
+
+    kind: str
+    year: int
+    path: Path
+    clear: Callable[[int], None]
+    model: type
+    year_lookup: str
+    expected: int
+    baseline_import: Callable[[Path], object]
+
+    def reset(self, marks) -> None:
+        from bench import database
+
+        self.clear(self.year)
+        database.remove_history_after(marks)
+
+    def check(self, label: str) -> None:
+        written = self.model.objects.filter(**{self.year_lookup: self.year}).count()
+        if written != self.expected:
+            raise RuntimeError(f"{label} wrote {written} rows, expected {self.expected}")
+
+
+def _workloads(data, year: int, workbooks: Path) -> list[Workload]:
+    from bench import baseline, database
+    from bench.dataset import kpi_workbook_path, monthly_workbook_path
+    from kpis.models import Kpi, MonthlyValue
+
+    rows = data.rows(year)
+    kpi = Workload(
+        "kpi",
+        year,
+        kpi_workbook_path(workbooks, year),
+        database.clear_kpis,
+        Kpi,
+        "fiscal_year__start_year",
+        len(rows),
+        baseline.import_kpi_workbook,
+    )
+    monthly = Workload(
+        "monthly",
+        year,
+        monthly_workbook_path(workbooks, year),
+        database.clear_monthly_values,
+        MonthlyValue,
+        "kpi__fiscal_year__start_year",
+        sum(cell is not None for row in rows for cell in row.months),
+        baseline.import_monthly_workbook,
+    )
+    return [kpi, monthly]
+
+
+def measure_import(workload: Workload, repetitions: int, user) -> dict:
+    from bench import database, product, readers
+    from bench.timing import Contender, peak_memory, round_robin
+
+    _say(f"{workload.kind} workbook: {repetitions} rounds")
+    marks = database.history_marks()
+    path = workload.path
+
+    def reset():
+        workload.reset(marks)
+
+    timings = round_robin(
+        {
+            "openpyxl": Contender(lambda: readers.read_with_openpyxl(path)),
+            "calamine": Contender(lambda: readers.read_with_calamine(path)),
+            "import_export": Contender(
+                lambda: workload.baseline_import(path),
+                before=reset,
+                after=lambda: workload.check("django-import-export"),
+            ),
+            "product": Contender(
+                lambda: product.import_workbook(path, user),
+                before=reset,
+                after=lambda: workload.check("the product's import"),
+            ),
+        },
+        repetitions,
+    )
+    reset()
+    product_peak = peak_memory(lambda: product.import_workbook(path, user))
+    workload.check("the product's import")
+    return {
+        "values": workload.expected,
+        **{name: timing.as_dict() for name, timing in timings.items()},
+        "product_peak_bytes": product_peak,
+        "openpyxl_peak_bytes": peak_memory(lambda: readers.read_with_openpyxl(path)),
+    }
+
+
+def profile_all(workloads: list[Workload], directory: Path, user, client, slug) -> None:
+    """cProfile reports (cumulative and own time) and the pages' SQL, one file each."""
+    from bench import database, pages, product
+
+    directory.mkdir(parents=True, exist_ok=True)
+    kpi, monthly = workloads
+    marks = database.history_marks()
+    monthly.reset(marks)
+    _profile(directory / "import_monthly.txt", lambda: product.import_workbook(monthly.path, user))
+    kpi.reset(database.history_marks())
+    _profile(directory / "import_kpi.txt", lambda: product.import_workbook(kpi.path, user))
+    product.import_workbook(monthly.path, user)
+    for page in pages.pages(client, kpi.year, slug):
+        _profile(directory / f"page_{page.key}.txt", lambda url=page.url: client.get(url))
+        (directory / f"page_{page.key}.sql.txt").write_text(pages.sql_report(client, page.url))
+
+
+def _profile(destination: Path, action) -> None:
+    profiler = cProfile.Profile()
+    profiler.runcall(action)
+    report = io.StringIO()
+    stats = pstats.Stats(profiler, stream=report)
+    stats.sort_stats("cumulative").print_stats(80)
+    stats.sort_stats("tottime").print_stats(40)
+    destination.write_text(report.getvalue())
+
+
+def _say(message: str) -> None:
+    print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()

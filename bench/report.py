@@ -1,0 +1,179 @@
+"""The results table, printed and written into docs/PERFORMANCE.md between two markers."""
+
+import datetime
+from pathlib import Path
+
+BEGIN = "<!-- bench:begin (written by `make bench`; edit outside these markers) -->"
+END = "<!-- bench:end -->"
+
+# Goals of issue 7, for SQLite on the 2-core machine.
+IMPORT_TO_LOWER_BOUND = 2.0
+IMPORT_EXPORT_TO_IMPORT = 10.0
+PEAK_BYTES = 200 * 1024 * 1024
+PAGE_SECONDS = 0.100
+
+WORKBOOKS = (
+    ("monthly", "Monthly workbook (月次)"),
+    ("kpi", "KPI workbook (KPIの表)"),
+)
+PAGES = (
+    ("home", "Home (ホーム)"),
+    ("branch_year", "Branch achievement page (埼玉, 1 year)"),
+    ("kpi_table_first", "KPI table, unfiltered, first page"),
+    ("kpi_table_last", "KPI table, unfiltered, last page"),
+    ("kpi_filtered_first", "KPI table, year + keyword, first page"),
+    ("kpi_filtered_last", "KPI table, year + keyword, last page"),
+    ("indicator_compare", "Indicator comparison (47 branches, 1 year)"),
+    ("entry_grid", "Monthly entry grid (埼玉, 1 year)"),
+)
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _verdict(ok: bool) -> str:
+    return " ✓" if ok else " ✗"
+
+
+def rows(results: list[dict]) -> list[tuple[str, list[str], str]]:
+    """(measurement, one cell per database, goal) for every line of the table."""
+    table = []
+    for kind, title in WORKBOOKS:
+        first = results[0]
+        scale = f"{first['kpi_rows']:,} KPI rows" + (
+            f", {first['imports'][kind]['values']:,} values" if kind == "monthly" else ""
+        )
+        table.append((f"**{title}** — {scale}", ["" for _ in results], ""))
+
+        def cells(fn, kind=kind):
+            return [fn(r["imports"][kind]) for r in results]
+
+        table += [
+            (
+                "openpyxl read-only, reading only (lower bound)",
+                cells(lambda i: _seconds(i["openpyxl"]["median"])),
+                "",
+            ),
+            (
+                "python-calamine, reading only",
+                cells(lambda i: _seconds(i["calamine"]["median"])),
+                "",
+            ),
+            ("product import", cells(lambda i: _seconds(i["product"]["median"])), ""),
+            (
+                "django-import-export, bulk mode",
+                cells(lambda i: _seconds(i["import_export"]["median"])),
+                "",
+            ),
+            (
+                "product import ÷ lower bound",
+                cells(
+                    lambda i: (
+                        f"{_ratio(i['product'], i['openpyxl']):.1f}×"
+                        + _verdict(_ratio(i["product"], i["openpyxl"]) <= IMPORT_TO_LOWER_BOUND)
+                    )
+                ),
+                f"≤ {IMPORT_TO_LOWER_BOUND:.0f}× (monthly)" if kind == "monthly" else "",
+            ),
+            (
+                "django-import-export ÷ product import",
+                cells(
+                    lambda i: (
+                        f"{_ratio(i['import_export'], i['product']):.1f}×"
+                        + _verdict(
+                            _ratio(i["import_export"], i["product"]) >= IMPORT_EXPORT_TO_IMPORT
+                        )
+                    )
+                ),
+                f"≥ {IMPORT_EXPORT_TO_IMPORT:.0f}× (monthly)" if kind == "monthly" else "",
+            ),
+            (
+                "product import, peak memory (tracemalloc)",
+                cells(
+                    lambda i: (
+                        f"{i['product_peak_bytes'] / 2**20:.0f} MB"
+                        + _verdict(i["product_peak_bytes"] < PEAK_BYTES)
+                    )
+                ),
+                "< 200 MB",
+            ),
+        ]
+    table.append(
+        (
+            "**Pages** at full scale — median · SQL queries (with 1 year loaded)",
+            ["" for _ in results],
+            "",
+        )
+    )
+    for key, title in PAGES:
+        table.append(
+            (
+                title,
+                [_page_cell(r["pages"][key]) for r in results],
+                "≤ 100 ms, queries constant",
+            )
+        )
+    return table
+
+
+def _ratio(numerator: dict, denominator: dict) -> float:
+    return numerator["median"] / denominator["median"]
+
+
+def _page_cell(page: dict) -> str:
+    constant = page["queries"] == page["queries_one_year"]
+    fast = page["median"] <= PAGE_SECONDS
+    return (
+        f"{_seconds(page['median'])}{_verdict(fast)} · {page['queries']} q "
+        f"({page['queries_one_year']}){_verdict(constant)}"
+    )
+
+
+def markdown(results: list[dict]) -> str:
+    header = ["measurement", *(r["database"] for r in results), "goal"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    for measurement, cells, goal in rows(results):
+        lines.append("| " + " | ".join([measurement, *cells, goal]) + " |")
+    return "\n".join(lines)
+
+
+def phases(results: list[dict]) -> str:
+    return "\n".join(
+        f"- {r['database']}: "
+        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in r["phases"].items())
+        + f"; total {r['run_seconds']:.0f} s"
+        for r in results
+    )
+
+
+def summary(results: list[dict]) -> str:
+    first = results[0]
+    years = first["years"]
+    runs = ", ".join(f"{r['database']} {r['run_seconds']:.0f} s" for r in results)
+    return (
+        f"Measured {datetime.date.today().isoformat()} on {first['cpu_count']} CPUs "
+        f"({first['platform']}), Python {first['python']}, Django {first['django']}. "
+        f"Data set: {first['branches']} branches × FY{years[0]}–FY{years[1]} × "
+        f"{first['indicators']} indicators. Imports: median of "
+        f"{first['imports']['monthly']['product']['repetitions']} runs; pages: median of "
+        f"{next(iter(first['pages'].values()))['repetitions']} requests after one warm-up, "
+        f"as a logged-in admin. Run time: {runs}."
+    )
+
+
+def write_performance_md(path: Path, results: list[dict]) -> None:
+    generated = (
+        f"{BEGIN}\n{summary(results)}\n\n{markdown(results)}\n\n"
+        f"Where the run's time went:\n\n{phases(results)}\n{END}"
+    )
+    if path.exists() and BEGIN in (text := path.read_text()) and END in text:
+        before, rest = text.split(BEGIN, 1)
+        after = rest.split(END, 1)[1]
+        path.write_text(before + generated + after)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# Performance at national scale\n\n{generated}\n")
