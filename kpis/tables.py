@@ -6,7 +6,7 @@ is declared beside the column (`order_by`, `order_*`).
 
 import django_tables2 as tables
 from django.core.paginator import Paginator
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -94,6 +94,24 @@ class BranchMarksTable(tables.Table):
         return percent(value)
 
 
+class NarrowSortPaginator(Paginator):
+    """Sorts and skips on the primary keys alone, then reads the page's full rows.
+
+    A late page of the whole table (OFFSET in the tens of thousands) otherwise makes the
+    database sort every row with all its joined columns just to keep fifty of them.
+    """
+
+    def page(self, number):
+        page = super().page(number)
+        rows = page.object_list  # django-tables2's BoundRows over a sliced queryset
+        sliced = getattr(rows, "data", None)
+        if isinstance(sliced, QuerySet) and sliced.query.is_sliced:
+            whole = sliced._chain()
+            whole.query.clear_limits()
+            rows.data = whole.filter(pk__in=sliced.values("pk"))
+        return page
+
+
 class KpiTable(tables.Table):
     """Every KPI row the reader may see, across branches and years."""
 
@@ -149,10 +167,10 @@ class KpiTable(tables.Table):
         per_page = PER_PAGE
         empty_text = "条件に合うKPIはありません。条件を変えてください。"
 
-    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
+    def paginate(self, paginator_class=None, per_page=None, page=1, *args, **kwargs):
         # per_page comes from the query string: keep it in a sane range.
         per_page = min(max(per_page or PER_PAGE, 1), MAX_PER_PAGE)
-        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
+        return super().paginate(NarrowSortPaginator, per_page, page, *args, **kwargs)
 
     def render_fiscal_year(self, value):
         return format_html(
