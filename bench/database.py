@@ -47,6 +47,15 @@ def describe() -> str:
     return connection.display_name
 
 
+def analyse() -> None:
+    """Fresh planner statistics on PostgreSQL, as autovacuum keeps them in production;
+    without them the plans after a bulk load are guesses. SQLite is left as the product
+    leaves it (no ANALYZE)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def history_marks() -> dict:
     """The newest history row of every audited model, to remove what a run adds after it."""
     return {

@@ -76,6 +76,7 @@ def run(args) -> dict:
         for background in data.years[1:-1]:
             load.load_year(data, background)
         load.open_year(year)
+        database.analyse()
         phases["load background years"] = time.perf_counter() - mark
 
         imports = {}
@@ -86,6 +87,7 @@ def run(args) -> dict:
 
         _say("pages")
         mark = time.perf_counter()
+        database.analyse()
         page_results = {}
         for page in pages.pages(client, year, slug):
             page_results[page.key] = pages.measure(client, page, args.page_repetitions)
