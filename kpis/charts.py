@@ -6,6 +6,7 @@ styled in static/css/pages.css. Values are also written as text (point labels, <
 tooltips) because a chart on paper cannot be hovered.
 """
 
+import html
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -78,8 +79,22 @@ class Scale:
 
 
 def _html(template: str, *args) -> SafeString:
-    """format_html with coordinates written to one decimal place."""
-    return format_html(template, *(f"{a:.1f}" if isinstance(a, float) else a for a in args))
+    """format_html with coordinates written to one decimal place.
+
+    A page draws thousands of these parts: numbers need no escaping and text is escaped
+    the way django.utils.html.escape does, without its lazy-string wrapper.
+    """
+    return mark_safe(template.format(*map(_escaped, args)))
+
+
+def _escaped(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, int):
+        return str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
 
 
 def _svg(width: int, height: int, title: str, css_class: str, parts: list[str]) -> SafeString:
@@ -355,7 +370,7 @@ def _polyline(css: str, points: list[tuple[float, float] | None]) -> list[SafeSt
             current = []
         else:
             current.append(f"{point[0]:.1f},{point[1]:.1f}")
-    return [format_html('<polyline class="{}" points="{}"/>', css, " ".join(run)) for run in runs]
+    return [_html('<polyline class="{}" points="{}"/>', css, " ".join(run)) for run in runs]
 
 
 def _point(css: str, x: float, y: float, label: str, value: Decimal, unit: str) -> SafeString:
