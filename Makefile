@@ -51,3 +51,11 @@ $(BENCH_STAMP): $(STAMP)
 .PHONY: bench
 bench: $(BENCH_STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The load and concurrency test (issue 8; about two minutes): gunicorn with 4 workers on
+# 127.0.0.1, 20 staff saving monthly values while 20 readers open pages, on a scratch SQLite
+# file and on a throwaway PostgreSQL cluster. Checks: no 5xx, no "database is locked", no
+# lost update. LOADTEST_ARGS=--duration 60 runs longer (at most 60 s per database).
+.PHONY: loadtest
+loadtest: install
+	bash scripts/with-postgres.sh $(PY) -m loadtest $(LOADTEST_ARGS)
