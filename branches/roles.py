@@ -29,13 +29,15 @@ def is_council(user) -> bool:
 
 
 def membership_of(user):
-    """The user's branch membership, or None."""
+    """The user's branch membership, or None (asked once per user object)."""
     if not user.is_authenticated:
         return None
-    try:
-        return user.membership
-    except ObjectDoesNotExist:
-        return None
+    if not hasattr(user, "_membership_cache"):
+        try:
+            user._membership_cache = user.membership
+        except ObjectDoesNotExist:
+            user._membership_cache = None
+    return user._membership_cache
 
 
 def ensure_role_groups(**kwargs):
