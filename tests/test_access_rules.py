@@ -1,0 +1,211 @@
+"""Access rules as code: who may open which URL, for every URL pattern of the project.
+
+RULES below is the rule table. Every named URL pattern (walked from the root resolver through
+every include; the Django admin's own pages are represented by admin:index) must have an
+entry, and every entry is asserted for six roles: anonymous, council (評議員), staff and
+manager of 埼玉 (11), staff of 千葉 (12) and a head-office admin (本部管理者). A new view
+without a rule fails `test_every_url_pattern_has_a_rule`; a rule the code does not enforce
+fails `test_rule_is_enforced`.
+
+The URLs point at 埼玉's open fiscal year 2023, whose plan is a draft (unpublished), with a
+KPI, a monthly value and an import batch; 千葉's 2023 plan is published. Statuses:
+LOGIN = 302 to a login page, DONE = 302 elsewhere (the action ran, or "go there"),
+200, 403, 404 (unknown or not readable: nothing leaks), 405 (method not allowed).
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from kpis.entry.services import history_stamp
+from kpis.models import BranchPlan
+from tests import factories_entry as fe
+from tests.factories_imports import kpi_row, xlsx
+from tests.factories_pages import BranchPlanFactory, plan_year
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "council", "staff_11", "manager_11", "staff_12", "admin")
+LOGIN = "login"
+DONE = "done"
+LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
+
+# Placeholders in kwargs and POST data, filled from the data built for each test.
+KPI = "<kpi>"
+BATCH = "<batch>"
+SLUG = "<slug>"
+STAMP = "<stamp>"
+GRID = "<grid>"  # the whole entry grid as the browser posts it, with one cell changed
+
+SAITAMA_2023 = {"code": "11", "year": 2023}
+
+
+@dataclass
+class Rule:
+    """Expected status per role (ROLES order) for GET and, where the view takes it, POST."""
+
+    get: tuple
+    post: tuple | None = None
+    kwargs: dict = field(default_factory=dict)
+    data: dict | str = field(default_factory=dict)
+
+
+ALL_405 = (405,) * 6
+MEMBERS_405 = (LOGIN,) + (405,) * 5  # POST-only entry pages: login first, then the method
+ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 200)
+READERS = (LOGIN, 200, 200, 200, 200, 200)
+OWN_BRANCH = (LOGIN, 403, 200, 200, 403, 200)  # entry pages of 埼玉
+OWN_BRANCH_WRITE = (LOGIN, 403, DONE, DONE, 403, DONE)
+REVIEWERS = (LOGIN, 403, 403, DONE, 403, DONE)  # 埼玉's manager and admins
+
+RULES = {
+    # Authentication: open to everyone; logout takes POST only.
+    "login": Rule(get=(200,) * 6, post=(200,) * 6),
+    "logout": Rule(get=ALL_405, post=(LOGIN,) * 6),
+    # The Django admin: staff users of the admin group only (one page checked per role).
+    "admin:index": Rule(get=(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200)),
+    # Reading pages (kpis.access): logged-in readers; 埼玉's draft only for 埼玉 and admins.
+    "kpis:home": Rule(get=READERS),
+    "kpis:branch": Rule(get=(LOGIN, 404, DONE, DONE, 404, DONE), kwargs={"code": "11"}),
+    "kpis:branch_year": Rule(get=(LOGIN, 404, 200, 200, 404, 200), kwargs=SAITAMA_2023),
+    "kpis:kpi_table": Rule(get=READERS),
+    "kpis:indicator_list": Rule(get=READERS),
+    "kpis:indicator_compare": Rule(get=READERS, kwargs={"slug": SLUG, "year": 2023}),
+    # Monthly entry (kpis.entry): members of the branch and admins; review by managers.
+    "entry:index": Rule(get=(LOGIN, 403, DONE, DONE, DONE, 200)),
+    "entry:grid": Rule(get=OWN_BRANCH, post=OWN_BRANCH_WRITE, kwargs=SAITAMA_2023, data=GRID),
+    "entry:history": Rule(get=OWN_BRANCH, kwargs=SAITAMA_2023),
+    "entry:transition": Rule(
+        get=MEMBERS_405,
+        post=(LOGIN, 403, 403, DONE, 403, 403),  # submitting is the manager's step
+        kwargs={**SAITAMA_2023, "action": "submit"},
+    ),
+    "entry:kpi": Rule(get=OWN_BRANCH, kwargs={**SAITAMA_2023, "pk": KPI}),
+    "entry:actual": Rule(
+        get=MEMBERS_405,
+        post=REVIEWERS,
+        kwargs={**SAITAMA_2023, "pk": KPI},
+        data={"stamp": STAMP},
+    ),
+    "entry:mark": Rule(
+        get=MEMBERS_405,
+        post=REVIEWERS,
+        kwargs={**SAITAMA_2023, "pk": KPI},
+        data={"stamp": STAMP, "mark": "◎", "reason": "評議会で説明済み"},
+    ),
+    "entry:cell": Rule(
+        get=OWN_BRANCH,
+        post=OWN_BRANCH_WRITE,
+        kwargs={**SAITAMA_2023, "pk": KPI, "month": 4},
+        data={"text": "92%", "version": 1, "reason": ""},
+    ),
+    "entry:comment": Rule(
+        get=MEMBERS_405,
+        post=OWN_BRANCH_WRITE,
+        kwargs={**SAITAMA_2023, "pk": KPI, "month": 4},
+        data={"body": "4月は健診機関の休業で減少"},
+    ),
+    # Imports: head-office admins only.
+    "imports:upload": Rule(get=ADMIN_ONLY, post=ADMIN_ONLY),
+    "imports:preview": Rule(get=ADMIN_ONLY, kwargs={"pk": BATCH}),
+    "imports:confirm": Rule(
+        get=(LOGIN, 403, 403, 403, 403, 405),
+        post=(LOGIN, 403, 403, 403, 403, DONE),
+        kwargs={"pk": BATCH},
+    ),
+    "imports:result": Rule(get=(LOGIN, 403, 403, 403, 403, DONE), kwargs={"pk": BATCH}),
+    "imports:undo": Rule(
+        get=(LOGIN, 403, 403, 403, 403, 405),
+        post=(LOGIN, 403, 403, 403, 403, DONE),
+        kwargs={"pk": BATCH},
+    ),
+    "imports:original": Rule(get=ADMIN_ONLY, kwargs={"pk": BATCH}),
+    "imports:template": Rule(get=ADMIN_ONLY, kwargs={"kind": "kpi"}),
+}
+
+
+def url_names(resolver=None, namespace="") -> set[str]:
+    """Every URL pattern's full name (namespace:name), through every include."""
+    resolver = resolver or get_resolver()
+    names = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            if inner == "admin:":
+                continue  # the Django admin's own pages: admin:index stands for them
+            names |= url_names(pattern, inner)
+        elif isinstance(pattern, URLPattern):
+            names.add(f"{namespace}{pattern.name}" if pattern.name else repr(pattern))
+    return names - {"static"}
+
+
+def test_every_url_pattern_has_a_rule():
+    names = url_names()
+    assert names, "no URL patterns found"
+    assert sorted(names - RULES.keys()) == [], "URL patterns without an access rule"
+    assert sorted(RULES.keys() - names - {"admin:index"}) == [], "rules for URLs that are gone"
+
+
+CASES = [
+    pytest.param(name, method, role, statuses[i], id=f"{name}-{method}-{role}")
+    for name, rule in RULES.items()
+    for method, statuses in (("get", rule.get), ("post", rule.post))
+    if statuses is not None
+    for i, role in enumerate(ROLES)
+]
+
+
+def test_the_table_covers_every_role_of_every_url():
+    assert all(len(rule.get) == len(ROLES) for rule in RULES.values())
+    assert all(rule.post is None or len(rule.post) == len(ROLES) for rule in RULES.values())
+
+
+@pytest.fixture
+def world(db, admin):
+    """埼玉's open FY2023 as a draft with a KPI, a monthly value and an import batch;
+    千葉's FY2023 published."""
+    from imports import pipeline
+
+    kpi = fe.kpi()
+    fe.value(kpi, 4, "90%")
+    BranchPlanFactory(
+        branch=kpi.branch, fiscal_year=kpi.fiscal_year, status=BranchPlan.Status.DRAFT
+    )
+    plan_year("12", 2023, measures=1, kpis=1)
+    batch = pipeline.preview(xlsx([kpi_row()]), "kpi.xlsx", admin)
+    return {
+        KPI: kpi.pk,
+        BATCH: batch.pk,
+        SLUG: kpi.indicator.slug,
+        STAMP: history_stamp(kpi),
+        GRID: fe.grid_data([kpi], {(kpi, 5): "91%"}),
+    }
+
+
+def _fill(values: dict | str, world: dict) -> dict:
+    if isinstance(values, str):
+        return world[values]
+    return {
+        key: world.get(value, value) if isinstance(value, str) else value
+        for key, value in values.items()
+    }
+
+
+@pytest.mark.parametrize(("name", "method", "role", "expected"), CASES)
+def test_rule_is_enforced(request, client, world, name, method, role, expected):
+    rule = RULES[name]
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+    url = reverse(name, kwargs=_fill(rule.kwargs, world))
+
+    response = client.get(url) if method == "get" else client.post(url, _fill(rule.data, world))
+
+    location = urlparse(response.get("Location", "")).path
+    if expected == LOGIN:
+        assert (response.status_code, location in LOGIN_PAGES) == (302, True), location
+    elif expected == DONE:
+        assert (response.status_code, location in LOGIN_PAGES) == (302, False), location
+    else:
+        assert response.status_code == expected
