@@ -102,6 +102,7 @@ def run(args) -> dict:
 
         return {
             "database": database.describe(),
+            "commit": _commit(),
             "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
             "django": django.get_version(),
@@ -238,6 +239,18 @@ def _profile(destination: Path, action) -> None:
     stats.sort_stats("cumulative").print_stats(80)
     stats.sort_stats("tottime").print_stats(40)
     destination.write_text(report.getvalue())
+
+
+def _commit() -> str:
+    """The code measured: the commit, marked when the work tree differs from it."""
+    import subprocess
+
+    def git(*args) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return f"{head} + local changes" if changed else head
 
 
 def _say(message: str) -> None:

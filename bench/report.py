@@ -155,7 +155,8 @@ def summary(results: list[dict]) -> str:
     years = first["years"]
     runs = ", ".join(f"{r['database']} {r['run_seconds']:.0f} s" for r in results)
     return (
-        f"Measured {datetime.date.today().isoformat()} on {first['cpu_count']} CPUs "
+        f"Measured {datetime.date.today().isoformat()} at commit {first.get('commit', '?')} "
+        f"on {first['cpu_count']} CPUs "
         f"({first['platform']}), Python {first['python']}, Django {first['django']}. "
         f"Data set: {first['branches']} branches × FY{years[0]}–FY{years[1]} × "
         f"{first['indicators']} indicators. Imports: median of "
