@@ -6,6 +6,7 @@ message an admin can act on. Header rows are found by their labels, not their po
 extra columns are ignored and the order is free.
 """
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,6 +21,10 @@ from kpis import eras
 from kpis.evaluation import Direction
 from kpis.models import Indicator, MonthlyValue
 from kpis.notation import UNITS, Kind, parse_rank, parse_target, parse_value
+
+# A workbook repeats the same few thousand texts across tens of thousands of cells; a
+# Reading is immutable, so each distinct text is parsed once.
+read_value = functools.lru_cache(maxsize=1 << 16)(parse_value)
 
 # ①..⑳, ㉑..㉟, ㊱..㊿: the activity numbers of the plans. NFKC turns them into digits,
 # so they are read before normalising.
@@ -231,7 +236,7 @@ class ValueColumn(Column):
     def read(self, text, lookups):
         if len(text) > 200:
             raise CellError(f"{self.label}が長すぎます（200文字まで）")
-        if parse_value(text).kind is Kind.UNPARSED:
+        if read_value(text).kind is Kind.UNPARSED:
             raise CellError(f"{self.label}「{text}」を読めません")
         return text
 
@@ -295,7 +300,7 @@ class MonthColumn(Column):
     def read(self, text, lookups):
         if len(text) > 100:
             raise CellError(f"{self.label}の値が長すぎます（100文字まで）")
-        if parse_value(text).kind is Kind.UNPARSED:
+        if read_value(text).kind is Kind.UNPARSED:
             raise CellError(f"{self.label}「{text}」を読めません")
         return text
 

@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 from branches.models import Branch
 from kpis import eras
 from kpis.evaluation import DEFAULT_EXCELLENT_MARGIN, Direction, evaluate
-from kpis.notation import parse_target, parse_value
+from kpis.notation import Reading, parse_target, parse_value
 
 
 class Mark(models.TextChoices):
@@ -460,9 +460,11 @@ class MonthlyValue(models.Model):
         self.read_text()
         super().save(*args, **kwargs)
 
-    def read_text(self) -> None:
-        """Refresh value and unit from the text as entered."""
-        reading = parse_value(self.text)
+    def read_text(self, reading: Reading | None = None) -> None:
+        """Refresh value and unit from the text as entered (or from its `reading`, when the
+        caller has parsed the text already)."""
+        if reading is None:
+            reading = parse_value(self.text)
         self.value = reading.value if reading.is_number else None
         self.unit = reading.unit
 
