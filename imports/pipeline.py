@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.db import DatabaseError, models, router, transaction
+from django.db.models import F
 from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.text import slugify
@@ -530,19 +531,24 @@ def _prepare_monthly(validated: Validated, user) -> Plan:
     years = {r.year for r in records}
     branch_ids = {r.branch.pk for r in records}
     pairs = {(r.branch.pk, r.year) for r in records}
-    indicators = {columns.indicator_key(i.name): i for i in Indicator.objects.all()}
+    by_id = {i.pk: i for i in Indicator.objects.all()}
+    indicators = {columns.indicator_key(i.name): i for i in by_id.values()}
+    # Plain values, not model instances: a national workbook names thousands of KPIs.
     kpis = {
-        (k.branch_id, k.fiscal_year.start_year, columns.indicator_key(k.indicator.name)): k
-        for k in Kpi.objects.filter(
+        (branch_id, year, columns.indicator_key(by_id[indicator_id].name)): (
+            kpi_id,
+            by_id[indicator_id],
+        )
+        for kpi_id, branch_id, year, indicator_id in Kpi.objects.filter(
             branch_id__in=branch_ids, fiscal_year__start_year__in=years
-        ).select_related("fiscal_year", "indicator")
+        ).values_list("pk", "branch_id", "fiscal_year__start_year", "indicator_id")
     }
     stored = {
         (v.kpi_id, v.month, v.series): v
         for v in MonthlyValue.objects.filter(
             kpi__branch_id__in=branch_ids, kpi__fiscal_year__start_year__in=years
-        ).select_related("kpi__fiscal_year")
-        if (v.kpi.branch_id, v.kpi.fiscal_year.start_year) in pairs
+        ).annotate(branch_id=F("kpi__branch_id"), year=F("kpi__fiscal_year__start_year"))
+        if (v.branch_id, v.year) in pairs
     }
     changes = plan[MonthlyValue]
     seen = set()
@@ -550,28 +556,28 @@ def _prepare_monthly(validated: Validated, user) -> Plan:
     checked = {}  # (indicator id, text) → check_text's answer: texts repeat across rows
     user_id = user.pk if user is not None and user.is_authenticated else None
     for record in records:
-        kpi = kpis.get(record.kpi_key)
-        if kpi is None:
+        if record.kpi_key not in kpis:
             plan.problems.append(
                 record.where.problem(_unknown_kpi(record, indicators), "indicator")
             )
             continue
+        kpi_id, indicator = kpis[record.kpi_key]
         for month, text in record.values.items():
             key = f"m{month}"
-            check = (kpi.indicator_id, text)
+            check = (indicator.pk, text)
             if check not in checked:
-                checked[check] = check_text(kpi.indicator, text)
+                checked[check] = check_text(indicator, text)
             if problem := checked[check]:
                 plan.problems.append(record.where.problem(f"{month}月: {problem}", key))
                 continue
             reading = columns.read_value(text)
-            if kpi.indicator.unit and _is_bare_number(reading):
-                text = replace(reading, unit=kpi.indicator.unit).display()
+            if indicator.unit and _is_bare_number(reading):
+                text = replace(reading, unit=indicator.unit).display()
                 reading = columns.read_value(text)
-            value = stored.get((kpi.pk, month, record.series))
+            value = stored.get((kpi_id, month, record.series))
             if value is None:
                 value = _new_monthly_value(
-                    kpi_id=kpi.pk,
+                    kpi_id=kpi_id,
                     month=month,
                     series=record.series,
                     text=text,
