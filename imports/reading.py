@@ -1,8 +1,9 @@
 """Reading an uploaded file into plain text cells, safely.
 
 xlsx goes through openpyxl's read-only mode after the zip has been checked for size and
-compression ratio (decompression bombs); CSV is decoded as UTF-8 (with or without BOM),
-UTF-16 (Excel's "Unicode text") or Shift_JIS/CP932 (what Japanese Excel writes).
+compression ratio (decompression bombs), macros, links to other workbooks and DTDs (which
+Excel never writes); CSV is decoded as UTF-8 (with or without BOM), UTF-16 (Excel's
+"Unicode text") or Shift_JIS/CP932 (what Japanese Excel writes), one encoding per file.
 
 The reader transcribes and reports facts about the sheets — hidden rows, merged ranges,
 formulas without a stored result, error values — without judging them: the validator
@@ -12,13 +13,16 @@ decides which of those matter for the columns it reads.
 import csv
 import datetime
 import io
+import operator
 import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from xml.parsers import expat
 
 from django.conf import settings
 from openpyxl import load_workbook
+from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.utils import get_column_letter, range_boundaries
 
 # The magic numbers of the file types admins pick by mistake.
@@ -34,13 +38,19 @@ OTHER_MAGICS = {
 # Rows a header is looked for in, and columns read per row (wider sheets are cut here).
 HEADER_SCAN_ROWS = 20
 MAX_COLUMNS = 60
+# Rows of a sheet's XML openpyxl may parse, formatted empty ones included: it keeps a few
+# hundred bytes for each until the sheet is done (a million rows held 440 MB).
+MAX_ROWS_PARSED = 100_000
 
 _CHUNK = 1 << 20
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*\bhidden="(?:1|true)"[^>]*>')
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
-_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+# A cell that holds something (a value, an inline string or a formula), not just a style.
+_FILLED_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*)(?<!/)>\s*<(?:\w+:)?(?:v|is|f)\b")
+_CELL_ROW = re.compile(rb'\br="[A-Z]+(\d+)"')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b")
+_ROW_START = re.compile(rb"<(?:\w+:)?row\b")
 
 
 class UnreadableFile(Exception):
@@ -118,20 +128,23 @@ def _read_xlsx(content: bytes, file_name: str) -> Workbook:
             "Excelのブック（.xlsx）ではありません（Wordなど別のファイルのようです）。"
         )
     _check_zip_sizes(archive)
+    _check_parts(archive)
+    _check_no_doctype(archive)
     try:
         values = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds on damaged input
         raise UnreadableFile(_corrupt()) from error
     try:
         sheets = []
+        last_rows = {}
         for worksheet in values.worksheets:
             sheet = Sheet(name=worksheet.title, hidden=worksheet.sheet_state != "visible")
             if not sheet.hidden:
-                _scan_sheet_xml(archive, worksheet._worksheet_path, sheet)
-                _read_cells(worksheet, sheet)
+                last_rows[sheet.name] = _scan_sheet_xml(archive, worksheet._worksheet_path, sheet)
+                _read_cells(worksheet, sheet, last_rows[sheet.name])
             sheets.append(sheet)
         if any(s.formula_cells for s in sheets):
-            _find_formulas(content, sheets)
+            _find_formulas(content, sheets, last_rows)
     except UnreadableFile:
         raise
     except Exception as error:
@@ -148,16 +161,16 @@ def _corrupt() -> str:
     )
 
 
-def _safe_member(archive: zipfile.ZipFile, name: str) -> bytes:
+def _safe_member(archive: zipfile.ZipFile, name: str, size: int = 200) -> bytes:
     with archive.open(name) as member:
-        return member.read(200)
+        return member.read(size)
 
 
 def _check_zip_sizes(archive: zipfile.ZipFile) -> None:
     """Refuse decompression bombs before anything is decompressed.
 
-    zipfile never yields more than an entry's declared size, so the declared sizes bound
-    what openpyxl can be made to read.
+    zipfile never yields more than an entry's declared size (an entry that lies about it
+    fails its CRC check), so the declared sizes bound what openpyxl can be made to read.
     """
     total = 0
     ratio_limit = settings.IMPORT_MAX_COMPRESSION_RATIO
@@ -165,41 +178,157 @@ def _check_zip_sizes(archive: zipfile.ZipFile) -> None:
         total += info.file_size
         bulky = info.file_size > 1 << 20
         if bulky and info.file_size > ratio_limit * max(info.compress_size, 1):
-            raise UnreadableFile(_bomb())
-    if total > settings.IMPORT_MAX_UNCOMPRESSED_BYTES:
-        raise UnreadableFile(_bomb())
+            raise UnreadableFile(
+                "展開後のサイズが大きすぎるため読めません（圧縮されたデータが異常に大きいファイルです）。"
+                "必要なシートだけを新しいブックにコピーして保存し直してください。"
+            )
+    limit = settings.IMPORT_MAX_UNCOMPRESSED_BYTES
+    if total > limit:
+        raise UnreadableFile(
+            f"展開後のサイズが大きすぎるため読めません（展開すると{_megabytes(total)}、"
+            f"上限は{_megabytes(limit)}）。空の行や列に書式だけが設定されていると大きくなります。"
+            "必要な範囲だけを新しいブックにコピーして保存し直してください。"
+        )
 
 
-def _bomb() -> str:
-    return (
-        "展開後のサイズが大きすぎるため読めません（圧縮されたデータが異常に大きいファイルです）。"
-        "必要なシートだけを新しいブックにコピーして保存し直してください。"
-    )
+def _check_parts(archive: zipfile.ZipFile) -> None:
+    """Refuse macro-enabled workbooks and workbooks linked to other workbooks."""
+    parts = {name.lower() for name in archive.namelist()}  # part names ignore case
+    try:
+        content_types = _safe_member(archive, "[Content_Types].xml", 1 << 20)
+    except KeyError:
+        content_types = b""
+    except Exception as error:  # a damaged or encrypted entry
+        raise UnreadableFile(_corrupt()) from error
+    macros = (b"macroEnabled", b"vbaProject")
+    if "xl/vbaproject.bin" in parts or any(m in content_types for m in macros):
+        raise UnreadableFile(
+            "マクロ有効ブック（.xlsm）は取り込めません（マクロは実行されませんが、"
+            "マクロを含むファイルは受け付けていません）。Excelの「名前を付けて保存」で"
+            "「Excel ブック (*.xlsx)」形式を選んで保存し直してください。"
+        )
+    if any(p.startswith("xl/externallinks/") for p in parts) or b"externalLink+" in content_types:
+        # The cached values of a link are whatever the other workbook held when this one was
+        # last saved with it open: they may be stale, and nothing here can tell.
+        raise UnreadableFile(
+            "ほかのブックへのリンク（外部参照）が含まれているため取り込めません。"
+            "リンク先の値は古いまま保存されている可能性があります。Excelで"
+            "「データ」→「リンクの編集」→「リンクの解除」で値に置き換えてから保存し直してください。"
+        )
 
 
-def _scan_sheet_xml(archive: zipfile.ZipFile, path: str, sheet: Sheet) -> None:
-    """Hidden rows, merged ranges and whether formulas exist: facts read-only mode skips."""
+class _Doctype(Exception):
+    pass
+
+
+class _RootElement(Exception):
+    pass
+
+
+def _doctype(*args):
+    raise _Doctype
+
+
+def _root_element(*args):
+    raise _RootElement
+
+
+def _check_no_doctype(archive: zipfile.ZipFile) -> None:
+    """Refuse any part with a DOCTYPE: Excel never writes one (OOXML forbids DTDs), and only a
+    DTD can declare the entities of a "billion laughs" or an external entity.
+
+    Each part goes through the same parser openpyxl uses (expat), so a DOCTYPE in UTF-16 or
+    behind a long comment is seen too; parsing stops at the root element, after which a
+    DOCTYPE cannot come. Images are skipped: an SVG may carry a harmless one.
+    """
+    for info in archive.infolist():
+        if info.is_dir() or info.filename.lower().startswith("xl/media/"):
+            continue
+        parser = expat.ParserCreate()
+        parser.StartDoctypeDeclHandler = _doctype
+        parser.StartElementHandler = _root_element
+        try:
+            with archive.open(info) as member:
+                while chunk := member.read(_CHUNK // 16):
+                    parser.Parse(chunk, False)
+        except _Doctype as error:
+            raise UnreadableFile(
+                "Excelのブックには含まれないはずの宣言（DOCTYPE）があるため、安全のため読み込みません。"
+                "Excelで作成して保存したファイルを選んでください。"
+            ) from error
+        except (_RootElement, expat.ExpatError):
+            continue  # past the prolog, or not XML at all (printer settings, thumbnails)
+        except Exception as error:  # a damaged or encrypted entry
+            raise UnreadableFile(_corrupt()) from error
+
+
+def _scan_sheet_xml(archive: zipfile.ZipFile, path: str, sheet: Sheet) -> int | None:
+    """Hidden rows, merged ranges and whether formulas exist: facts read-only mode skips.
+
+    Returns the last row with something in it (None when a cell has no reference), so that
+    rows that are only formatted are never parsed: Excel writes every row down to 1,048,576
+    when whole rows are formatted. Rows above the last value are parsed, so they are
+    counted first (roughly: a bound needs no exact count).
+    """
     path = path.lstrip("/")
     tail = b""
+    last_row = 0
+    unreferenced = False
+    rows_seen = rows_to_last_value = 0
+    value_rows = set()  # up to one more than the limit
+    limit = settings.IMPORT_MAX_ROWS + HEADER_SCAN_ROWS
     with archive.open(path) as source:
         while chunk := source.read(_CHUNK):
             text = tail + chunk
-            for tag in _ROW_TAG.finditer(text):
-                if _HIDDEN.search(tag[0]) and (number := _ROW_NUMBER.search(tag[0])):
+            for tag in _HIDDEN_ROW.finditer(text):
+                if number := _ROW_NUMBER.search(tag[0]):
                     sheet.hidden_rows.add(int(number[1]))
             for ref in _MERGE.finditer(text):
                 reference = ref[1].decode()
                 sheet.merged.add((*range_boundaries(reference), reference))
             if _FORMULA.search(text):
                 sheet.formula_cells = max(sheet.formula_cells, 1)
+            filled = None
+            for filled in _FILLED_CELL.finditer(text):
+                if row := _CELL_ROW.search(filled[1]):
+                    number = int(row[1])
+                    last_row = max(last_row, number)
+                    if len(value_rows) <= limit:
+                        value_rows.add(number)
+                else:
+                    unreferenced = True
+            if filled:
+                rows_to_last_value = rows_seen + len(_ROW_START.findall(text, 0, filled.start()))
+            rows_seen += len(_ROW_START.findall(chunk))
             # Tags are short: a tail of this size catches any split across chunks.
             tail = text[-4096:]
+    if rows_to_last_value > MAX_ROWS_PARSED:
+        if len(value_rows) > limit:
+            raise UnreadableFile(_too_many_rows(sheet.name))
+        raise UnreadableFile(
+            f"シート「{sheet.name}」の行が多すぎるため読めません（書式だけの空の行を含めて"
+            f"{MAX_ROWS_PARSED:,}行まで）。データより上にある不要な行を削除するか、"
+            "必要な範囲だけを新しいブックにコピーして保存し直してください。"
+        )
+    return None if unreferenced else last_row
 
 
-def _read_cells(worksheet, sheet: Sheet) -> None:
-    limit = settings.IMPORT_MAX_ROWS + HEADER_SCAN_ROWS
+def _rows(worksheet, last_row: int | None):
+    """The cells of each row up to `last_row` (all rows if None), MAX_COLUMNS wide."""
+    if last_row == 0:
+        return iter(())
     worksheet.reset_dimensions()  # the stored dimension can be wrong; read what is there
-    for row_number, cells in enumerate(worksheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+    return worksheet.iter_rows(max_row=last_row, max_col=MAX_COLUMNS)
+
+
+_EMPTY_ROW = (EMPTY_CELL,) * MAX_COLUMNS
+
+
+def _read_cells(worksheet, sheet: Sheet, last_row: int | None) -> None:
+    limit = settings.IMPORT_MAX_ROWS + HEADER_SCAN_ROWS
+    for row_number, cells in enumerate(_rows(worksheet, last_row), start=1):
+        if all(map(operator.is_, cells, _EMPTY_ROW)):
+            continue  # a row absent from the XML: one cheap test, however many there are
         texts = []
         for column, cell in enumerate(cells, start=1):
             if cell.value is None:
@@ -215,7 +344,7 @@ def _read_cells(worksheet, sheet: Sheet) -> None:
             sheet.rows.append((row_number, _trim(texts)))
 
 
-def _find_formulas(content: bytes, sheets: list[Sheet]) -> None:
+def _find_formulas(content: bytes, sheets: list[Sheet], last_rows: dict) -> None:
     """Second pass, only for workbooks with formulas: which cells hold one.
 
     The first pass read the stored results; a formula with no stored result (a file
@@ -228,10 +357,9 @@ def _find_formulas(content: bytes, sheets: list[Sheet]) -> None:
             sheet = by_name.get(worksheet.title)
             if sheet is None:
                 continue
-            worksheet.reset_dimensions()
             texts = dict(sheet.rows)
             sheet.formula_cells = 0
-            rows = worksheet.iter_rows(max_col=MAX_COLUMNS)
+            rows = _rows(worksheet, last_rows[sheet.name])
             for row_number, cells in enumerate(rows, start=1):
                 for column, cell in enumerate(cells, start=1):
                     if getattr(cell, "data_type", None) != "f":
@@ -330,29 +458,86 @@ def _read_csv(content: bytes, file_name: str) -> Workbook:
     return Workbook(file_name=file_name, format="csv", sheets=[sheet])
 
 
+# Control characters no text file holds: with a NUL among them, the file is binary.
+_CONTROL = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _decode(content: bytes) -> str:
     if content.startswith(b"\xef\xbb\xbf"):
-        return _decode_as(content, "utf-8-sig")
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _decode_as(content, "utf-16")
-    if b"\x00" in content:
+        text = _decode_lines(content[3:], declared="UTF-8")
+    elif content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = _decode_utf16(content)
+    elif b"\x00" in content and _CONTROL.search(content):
         raise UnreadableFile(
             "表計算のファイルではありません。Excelのブック（.xlsx）かCSVファイルを選んでください。"
         )
-    for encoding in ("utf-8", "cp932"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableFile(
-        "表計算のファイルではないか、文字コードを判別できません。Excelのブック（.xlsx）か、"
-        "UTF-8 または Shift_JIS のCSVファイルを選んでください。"
-    )
+    else:
+        text = _decode_lines(content)
+    if "\x00" in text:
+        # Text otherwise; the NUL would only reach the database (which may refuse it).
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise UnreadableFile(
+            f"{line}行目に文字ではないデータ（NUL文字）が含まれています。CSVを出力し直すか、"
+            "Excelで開いて「CSV UTF-8」形式で保存し直してください。"
+        )
+    return text
 
 
-def _decode_as(content: bytes, encoding: str) -> str:
+def _decode_lines(content: bytes, declared: str | None = None) -> str:
+    """UTF-8, else Shift_JIS (CP932) — unless the lines disagree.
+
+    Decoded as Shift_JIS, UTF-8 text often turns into other kanji without any error, so a
+    file pasted together from a UTF-8 and a Shift_JIS file is refused, naming the first
+    line that differs. Only lines that fit one encoding count: a short line may fit both.
+    0x0A is never part of a multibyte character in either, so lines are split as bytes.
+    """
     try:
-        return content.decode(encoding)
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    expected = declared
+    for number, line in enumerate(content.split(b"\n"), start=1):
+        encoding = _line_encoding(line)
+        if encoding is None:
+            raise UnreadableFile(
+                f"表計算のファイルではないか、文字コードを判別できません（{number}行目）。"
+                "Excelのブック（.xlsx）か、UTF-8 または Shift_JIS のCSVファイルを選んでください。"
+            )
+        if not encoding:
+            continue
+        expected = expected or encoding
+        if encoding != expected:
+            raise UnreadableFile(
+                f"{number}行目の文字コード（{encoding}）が他の行（{expected}）と異なります。"
+                "文字コードの違うCSVをつなぎ合わせたファイルのようです。元のファイルを別々に"
+                "取り込むか、同じ文字コードで保存し直してからつなげてください。"
+            )
+    return content.decode("cp932")
+
+
+def _line_encoding(line: bytes) -> str | None:
+    """The one encoding a line can be in: "UTF-8" or "Shift_JIS"; "" if either, None if
+    neither."""
+    fits = [label for encoding, label in _ENCODINGS if _decodes(line, encoding)]
+    if not fits:
+        return None
+    return fits[0] if len(fits) == 1 else ""
+
+
+_ENCODINGS = (("utf-8", "UTF-8"), ("cp932", "Shift_JIS"))
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_utf16(content: bytes) -> str:
+    try:
+        return content.decode("utf-16")
     except UnicodeDecodeError as error:
         raise UnreadableFile(
             "文字コードを判別できません。UTF-8 または Shift_JIS のCSVとして保存し直してください。"
