@@ -148,3 +148,18 @@ def database_state() -> dict:
         if model._meta.app_label in DOMAIN_APPS:
             state[model._meta.label] = sorted(map(repr, model.objects.values_list()))
     return state
+
+
+def assert_refused(content: bytes, name: str, message: str) -> None:
+    """The file is refused with `message` among its problems, and nothing is written: not
+    a row, not a batch."""
+    before = database_state()
+    batches = ImportBatch.objects.count()
+
+    batch, analysis = pipeline.import_file(content, name)
+
+    assert batch is None
+    texts = [str(problem) for problem in analysis.problems]
+    assert any(message in text for text in texts), texts
+    assert database_state() == before
+    assert ImportBatch.objects.count() == batches

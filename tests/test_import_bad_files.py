@@ -9,12 +9,12 @@ import pytest
 from openpyxl import Workbook
 
 from imports import pipeline
-from imports.models import ImportBatch
 from tests import factories
 from tests.factories_imports import (
     KPI_HEADER,
     MONTHLY_HEADER,
     activity_row,
+    assert_refused,
     csv_bytes,
     database_state,
     kpi_row,
@@ -228,18 +228,8 @@ def existing_data(db):
 def test_bad_file_is_refused_with_a_clear_message_and_nothing_written(
     existing_data, case, build, message
 ):
-    content = build()
     name = "bad.csv" if case.startswith("CSV") else "bad.xlsx"
-    before = database_state()
-    batches = ImportBatch.objects.count()
-
-    batch, analysis = pipeline.import_file(content, name)
-
-    assert batch is None
-    texts = [str(problem) for problem in analysis.problems]
-    assert any(message in text for text in texts), texts
-    assert database_state() == before
-    assert ImportBatch.objects.count() == batches
+    assert_refused(build(), name, message)
 
 
 def test_the_corpus_is_at_least_twenty_files():

@@ -13,11 +13,10 @@ import pytest
 from openpyxl.worksheet._reader import WorkSheetParser
 
 from imports import pipeline, reading
-from imports.models import ImportBatch
 from tests.factories_imports import (
     KPI_HEADER,
+    assert_refused,
     csv_bytes,
-    database_state,
     kpi_row,
     load,
     patched_sheet,
@@ -347,17 +346,7 @@ def existing_data(db):
 def test_hostile_file_is_refused_with_a_clear_message_and_nothing_written(
     existing_data, case, name, build, message
 ):
-    content = build()
-    before = database_state()
-    batches = ImportBatch.objects.count()
-
-    batch, analysis = pipeline.import_file(content, name)
-
-    assert batch is None
-    texts = [str(problem) for problem in analysis.problems]
-    assert any(message in text for text in texts), texts
-    assert database_state() == before
-    assert ImportBatch.objects.count() == batches
+    assert_refused(build(), name, message)
 
 
 def peak_while(call) -> tuple[object, int]:
