@@ -194,11 +194,21 @@ def read_and_validate(content: bytes, file_name: str) -> Validated:
     return validate(workbook, Lookups())
 
 
-def prepare(validated: Validated, user=None) -> Plan:
-    """Match the validated rows against the database and build the writes, in memory."""
+def prepare(validated: Validated, user=None, *, lock=False) -> Plan:
+    """Match the validated rows against the database and build the writes, in memory.
+
+    With `lock` (inside the writing transaction) the stored rows read are locked until it
+    ends: a person saving one of them meanwhile waits, then finds its version moved on and
+    is shown the conflict, instead of the import overwriting the save with a stale image.
+    (SQLite takes its write lock when the transaction begins, so this matters on PostgreSQL.)
+    """
     if validated.kind == "monthly":
-        return _prepare_monthly(validated, user)
-    return _prepare_kpis(validated)
+        return _prepare_monthly(validated, user, lock)
+    return _prepare_kpis(validated, lock)
+
+
+def _locked(queryset, lock: bool):
+    return queryset.select_for_update(of=("self",)) if lock else queryset
 
 
 def analyse(content: bytes, file_name: str) -> Analysis:
@@ -217,7 +227,7 @@ def analyse(content: bytes, file_name: str) -> Analysis:
 # --- KPI workbooks --------------------------------------------------------------------------
 
 
-def _prepare_kpis(validated: Validated) -> Plan:
+def _prepare_kpis(validated: Validated, lock: bool) -> Plan:
     plan = Plan("kpi")
     measures = validated.measures.values()
     years = sorted({m.year for m in measures})
@@ -261,7 +271,9 @@ def _prepare_kpis(validated: Validated) -> Plan:
     )
 
     _activities(plan, validated, existing_measures, measure_objects)
-    _kpis(plan, validated, fiscal_years, indicators, measure_objects, years, branch_ids, pairs)
+    _kpis(
+        plan, validated, fiscal_years, indicators, measure_objects, years, branch_ids, pairs, lock
+    )
     _say_what_stays(plan)
     return plan
 
@@ -387,15 +399,20 @@ def _activities(plan: Plan, validated: Validated, existing_measures, measure_obj
     changes.untouched = sum(1 for a in existing.values() if a.pk not in seen)
 
 
-def _kpis(plan, validated, fiscal_years, indicators, measure_objects, years, branch_ids, pairs):
+def _kpis(
+    plan, validated, fiscal_years, indicators, measure_objects, years, branch_ids, pairs, lock
+):
     """Create or update the KPIs, then evaluate every KPI whose evaluation can change: the
     file's, next year's (their previous actual may be in the file) and, when the catalogue
     changed an indicator's direction, every KPI of that indicator."""
     nearby = sorted({y + d for y in years for d in (-1, 0, 1)})
     stored = list(
-        Kpi.objects.filter(
-            branch_id__in=branch_ids, fiscal_year__start_year__in=nearby
-        ).select_related("fiscal_year", "indicator")
+        _locked(
+            Kpi.objects.filter(
+                branch_id__in=branch_ids, fiscal_year__start_year__in=nearby
+            ).select_related("fiscal_year", "indicator"),
+            lock,
+        )
     )
     redirected = [
         i
@@ -406,8 +423,11 @@ def _kpis(plan, validated, fiscal_years, indicators, measure_objects, years, bra
         seen = {k.pk for k in stored}
         stored += [
             k
-            for k in Kpi.objects.filter(indicator__in=redirected).select_related(
-                "fiscal_year", "indicator"
+            for k in _locked(
+                Kpi.objects.filter(indicator__in=redirected).select_related(
+                    "fiscal_year", "indicator"
+                ),
+                lock,
             )
             if k.pk not in seen
         ]
@@ -525,7 +545,7 @@ def _say_what_stays(plan: Plan) -> None:
 # --- monthly workbooks ----------------------------------------------------------------------
 
 
-def _prepare_monthly(validated: Validated, user) -> Plan:
+def _prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
     plan = Plan("monthly")
     records = validated.monthly
     years = {r.year for r in records}
@@ -545,9 +565,12 @@ def _prepare_monthly(validated: Validated, user) -> Plan:
     }
     stored = {
         (v.kpi_id, v.month, v.series): v
-        for v in MonthlyValue.objects.filter(
-            kpi__branch_id__in=branch_ids, kpi__fiscal_year__start_year__in=years
-        ).annotate(branch_id=F("kpi__branch_id"), year=F("kpi__fiscal_year__start_year"))
+        for v in _locked(
+            MonthlyValue.objects.filter(
+                kpi__branch_id__in=branch_ids, kpi__fiscal_year__start_year__in=years
+            ).annotate(branch_id=F("kpi__branch_id"), year=F("kpi__fiscal_year__start_year")),
+            lock,
+        )
         if (v.branch_id, v.year) in pairs
     }
     changes = plan[MonthlyValue]
@@ -793,7 +816,7 @@ class _Rejected(Exception):
 
 
 def _write(batch: ImportBatch, validated: Validated, user) -> Analysis:
-    plan = prepare(validated, user)
+    plan = prepare(validated, user, lock=True)
     analysis = Analysis(validated.kind, plan.problems, validated.notices + plan.notices, plan)
     if plan.problems:
         raise _Rejected(analysis)
