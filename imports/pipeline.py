@@ -684,22 +684,27 @@ def apply(plan: Plan, batch: ImportBatch, user) -> dict:
             names.append("updated_at")
         if model is MonthlyValue:
             names += ["updated_by", "version"]
-        if _has_history(model):
-            bulk_update_with_history(
-                change.update,
-                model,
-                names,
-                batch_size=BATCH_SIZE,
-                default_user=user,
-                default_change_reason=reason,
-                default_date=now,
-            )
-        else:
-            model.objects.bulk_update(change.update, names, batch_size=BATCH_SIZE)
+        _update(model, change.update, names, user, reason, now)
         record["updated"][_label(model)] = [
             {"id": o.pk, "before": change.before[o.pk], "after": snapshot(o)} for o in change.update
         ]
     return record
+
+
+def _update(model, objects, names: list[str], user, reason: str, now) -> None:
+    """Bulk UPDATE of `names`, with a history row per object where the model keeps one."""
+    if _has_history(model):
+        bulk_update_with_history(
+            objects,
+            model,
+            names,
+            batch_size=BATCH_SIZE,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=now,
+        )
+    else:
+        model.objects.bulk_update(objects, names, batch_size=BATCH_SIZE)
 
 
 def _create_monthly_values(objects, user, reason: str, now) -> None:
@@ -872,18 +877,7 @@ def undo(batch: ImportBatch, user) -> ImportBatch:
                 for obj in objects:
                     obj.version += 1
                 names.append("version")
-            if _has_history(model):
-                bulk_update_with_history(
-                    objects,
-                    model,
-                    names,
-                    batch_size=BATCH_SIZE,
-                    default_user=user,
-                    default_change_reason=reason,
-                    default_date=now,
-                )
-            else:
-                model.objects.bulk_update(objects, names, batch_size=BATCH_SIZE)
+            _update(model, objects, names, user, reason, now)
 
         _refuse_if_depended_on(batch, created)
         for model in reversed(MODEL_ORDER):
