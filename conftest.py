@@ -1,7 +1,10 @@
 """The cast every test can use: staff and manager of 埼玉 (11), staff of 千葉 (12), a
 council member, a head-office admin, and an anonymous visitor (the plain `client`)."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 
 from branches.models import Membership
 from tests import factories
@@ -36,3 +39,12 @@ def staff_12(db):
     return factories.MembershipFactory(
         user__username="staff12", branch=factories.branch("12"), role=Membership.Role.STAFF
     ).user
+
+
+@pytest.fixture
+def branches_present(transactional_db):
+    """For transactional tests: one that ran before flushed the tables, which re-creates the
+    role groups (post_migrate) but not the 47 branches of the data migration. Load them
+    again (update_or_create, so a no-op when present)."""
+    migration = importlib.import_module("branches.migrations.0002_load_branches")
+    migration.load_branches(apps, None)

@@ -35,7 +35,9 @@ def in_thread(results: dict, key: str, call) -> threading.Thread:
     return thread
 
 
-def test_a_cell_saved_during_an_import_waits_and_is_refused_not_overwritten(monkeypatch, staff_11):
+def test_a_cell_saved_during_an_import_waits_and_is_refused_not_overwritten(
+    branches_present, monkeypatch, staff_11
+):
     rate = fe.kpi()
     fe.value(rate, 4, "90%")
     form = fe.grid_data([rate], {(rate, 4): "91%"})  # on the staff's screen before the import

@@ -6,12 +6,10 @@ Tests run with SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE on. No override is n
 live_server serves http://localhost, which Chromium treats as a secure context, so it keeps
 and sends Secure cookies there."""
 
-import importlib
 import os
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 
 # Playwright's sync API keeps an event loop running in the test thread; Django refuses ORM
 # calls from such a thread unless told that this thread does no async work of its own.
@@ -58,9 +56,5 @@ def new_page(browser):
 
 
 @pytest.fixture(autouse=True)
-def branches_present(transactional_db):
-    """Browser tests are transactional: a transactional test that ran before flushed the
-    tables, which re-creates the role groups (post_migrate) but not the 47 branches of the
-    data migration. Load them again (update_or_create, so a no-op when present)."""
-    migration = importlib.import_module("branches.migrations.0002_load_branches")
-    migration.load_branches(apps, None)
+def _branches(branches_present):
+    """Browser tests are transactional (see branches_present in the root conftest)."""
