@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from branches.models import Branch
 from kpis import eras
 from kpis.evaluation import DEFAULT_EXCELLENT_MARGIN, Direction, evaluate
+from kpis.fields import StoredDecimalField
 from kpis.notation import Reading, parse_target, parse_value
 
 
@@ -25,7 +26,8 @@ class Mark(models.TextChoices):
 
 MARK_VALUES = [value for value, _ in Mark.choices]
 
-# Decimal fields hold values such as 0.334 (%), 8,364 (円), 142,000,000 (件).
+# Decimal fields hold values such as 0.334 (%), 8,364 (円), 142,000,000 (件); a stored
+# number that does not fit them reads as None (kpis/fields.py), never an error.
 VALUE_FIELD = {"max_digits": 20, "decimal_places": 6, "null": True, "blank": True}
 
 
@@ -282,20 +284,20 @@ class Kpi(models.Model):
 
     target_text = models.CharField("目標", max_length=200, blank=True)
     target_kind = models.CharField("目標の種類", max_length=12, blank=True)
-    target_value = models.DecimalField("目標値", **VALUE_FIELD)
+    target_value = StoredDecimalField("目標値", **VALUE_FIELD)
     target_unit = models.CharField("目標の単位", max_length=10, blank=True)
     target_comparator = models.CharField("比較", max_length=2, blank=True)
-    target_baseline = models.DecimalField("目標に記載の基準値", **VALUE_FIELD)
+    target_baseline = StoredDecimalField("目標に記載の基準値", **VALUE_FIELD)
 
     actual_text = models.CharField("実績", max_length=200, blank=True)
-    actual_value = models.DecimalField("実績値", **VALUE_FIELD)
+    actual_value = StoredDecimalField("実績値", **VALUE_FIELD)
     actual_unit = models.CharField("実績の単位", max_length=10, blank=True)
     actual_note = models.CharField("実績の時点", max_length=100, blank=True)
 
     previous_actual_text = models.CharField("前年度実績", max_length=200, blank=True)
-    previous_actual_value = models.DecimalField("前年度実績値", **VALUE_FIELD)
+    previous_actual_value = StoredDecimalField("前年度実績値", **VALUE_FIELD)
     national_average_text = models.CharField("全国平均", max_length=200, blank=True)
-    national_average_value = models.DecimalField("全国平均値", **VALUE_FIELD)
+    national_average_value = StoredDecimalField("全国平均値", **VALUE_FIELD)
     national_rank = models.PositiveSmallIntegerField(
         "全国順位", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(47)]
     )
@@ -304,8 +306,8 @@ class Kpi(models.Model):
     suggested_mark = models.CharField(
         "判定結果", max_length=1, choices=Mark.choices, default=Mark.NONE
     )
-    margin = models.DecimalField("目標比の超過率", **VALUE_FIELD)
-    evaluation_baseline = models.DecimalField("評価の基準値", **VALUE_FIELD)
+    margin = StoredDecimalField("目標比の超過率", **VALUE_FIELD)
+    evaluation_baseline = StoredDecimalField("評価の基準値", **VALUE_FIELD)
     baseline_source = models.CharField("基準値の出所", max_length=20, blank=True)
     evaluation_problem = models.CharField("評価できない理由", max_length=300, blank=True)
 
@@ -422,7 +424,7 @@ class MonthlyValue(models.Model):
     )
     series = models.CharField("系列", max_length=10, choices=Series.choices)
     text = models.CharField("入力値", max_length=100, blank=True)
-    value = models.DecimalField("値", **VALUE_FIELD)
+    value = StoredDecimalField("値", **VALUE_FIELD)
     unit = models.CharField("単位", max_length=10, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
