@@ -26,6 +26,21 @@ from enum import StrEnum
 from kpis.notation import RANK_UNIT, Comparator, Kind, Reading
 
 
+class ProblemCode(StrEnum):
+    """Why a KPI could not be evaluated: callers branch on the code, pages show the message."""
+
+    NO_TARGET = "no_target"
+    TARGET_UNREADABLE = "target_unreadable"
+    ACTUAL_UNREADABLE = "actual_unreadable"
+    ACTUAL_NOT_NUMBER = "actual_not_number"
+    QUALITATIVE_NUMBER = "qualitative_number"
+    UNDECIDED_WORDING = "undecided_wording"
+    UNIT_MISMATCH = "unit_mismatch"
+    NO_DIRECTION = "no_direction"
+    BASELINE_UNREADABLE = "baseline_unreadable"
+    NO_BASELINE = "no_baseline"
+
+
 class Direction(StrEnum):
     HIGHER = "higher"
     LOWER = "lower"
@@ -52,6 +67,7 @@ class Evaluation:
     baseline_source: str = ""  # "target" | "written" | "previous_actual" | "stored_previous"
     comparator: Comparator | None = None
     problem: str = ""
+    problem_code: ProblemCode | None = None
 
 
 def evaluate(
@@ -68,20 +84,22 @@ def evaluate(
     if actual.done is False and actual.note.startswith(NOT_DONE_WORD):
         return Evaluation(False, NOT_DONE)
     if target.kind in (Kind.EMPTY, Kind.NEW):
-        return _cannot_tell("目標が設定されていません")
+        return _cannot_tell(ProblemCode.NO_TARGET, "目標が設定されていません")
     if target.kind is Kind.UNPARSED:
-        return _cannot_tell(f"目標を読めません: {target.text}")
+        return _cannot_tell(ProblemCode.TARGET_UNREADABLE, f"目標を読めません: {target.text}")
     if actual.kind is Kind.UNPARSED:
-        return _cannot_tell(f"実績を読めません: {actual.text}")
+        return _cannot_tell(ProblemCode.ACTUAL_UNREADABLE, f"実績を読めません: {actual.text}")
     if target.kind is Kind.QUALITATIVE:
         return _evaluate_qualitative(actual)
     if not actual.is_number:
-        return _cannot_tell("数値の目標に対して実績が数値ではありません")
+        return _cannot_tell(
+            ProblemCode.ACTUAL_NOT_NUMBER, "数値の目標に対して実績が数値ではありません"
+        )
 
     if target.kind is Kind.RELATIVE:
         found = _baseline(target, previous_actual, stored_previous_actual)
-        if isinstance(found, str):
-            return _cannot_tell(found)
+        if isinstance(found[0], ProblemCode):
+            return _cannot_tell(*found)
         reference, unit, source = found
     else:
         reference, unit, source = target.value, target.unit, "target"
@@ -90,7 +108,9 @@ def evaluate(
     if actual.unit and actual.unit != unit:
         label = "目標" if source in ("target", "written") else "前年度実績"
         return _cannot_tell(
-            f"{label}の単位（{unit or 'なし'}）と実績の単位（{actual.unit}）が一致しません", **known
+            ProblemCode.UNIT_MISMATCH,
+            f"{label}の単位（{unit or 'なし'}）と実績の単位（{actual.unit}）が一致しません",
+            **known,
         )
 
     is_rank = unit == RANK_UNIT
@@ -99,7 +119,9 @@ def evaluate(
         comparator = Comparator.AT_LEAST if is_rank else _BY_DIRECTION.get(direction)
     if comparator is None:
         return _cannot_tell(
-            "指標の向き（高いほど良い／低いほど良い）が未設定のため評価できません", **known
+            ProblemCode.NO_DIRECTION,
+            "指標の向き（高いほど良い／低いほど良い）が未設定のため評価できません",
+            **known,
         )
     numeric = _FLIPPED[comparator] if is_rank else comparator
 
@@ -132,22 +154,24 @@ def mark_is_consistent(mark: str, evaluation: Evaluation) -> bool:
     return evaluation.achieved is None or mark == evaluation.suggested_mark
 
 
-def _cannot_tell(problem: str, **known) -> Evaluation:
-    return Evaluation(None, NOT_EVALUATED, problem=problem, **known)
+def _cannot_tell(code: ProblemCode, problem: str, **known) -> Evaluation:
+    return Evaluation(None, NOT_EVALUATED, problem=problem, problem_code=code, **known)
 
 
 def _evaluate_qualitative(actual: Reading) -> Evaluation:
     if actual.kind is not Kind.QUALITATIVE:
-        return _cannot_tell("定性的な目標に対して数値の実績は判定できません")
+        return _cannot_tell(
+            ProblemCode.QUALITATIVE_NUMBER, "定性的な目標に対して数値の実績は判定できません"
+        )
     if actual.done is None:
-        return _cannot_tell("実績の記述から達成を判定できません")
+        return _cannot_tell(ProblemCode.UNDECIDED_WORDING, "実績の記述から達成を判定できません")
     return Evaluation(actual.done, AS_PLANNED if actual.done else BELOW_PLAN)
 
 
 def _baseline(
     target: Reading, previous: Reading | None, stored: Reading | None
-) -> tuple[Decimal, str, str] | str:
-    """(baseline, unit, source) for a relative target, or the problem that prevents it."""
+) -> tuple[Decimal, str, str] | tuple[ProblemCode, str]:
+    """(baseline, unit, source) for a relative target, or (code, problem) preventing it."""
     if target.baseline is not None:
         return target.baseline, target.baseline_unit, "written"
     for reading, source in ((previous, "previous_actual"), (stored, "stored_previous")):
@@ -155,6 +179,6 @@ def _baseline(
             continue
         if not reading.is_number:
             # A baseline the row states but we cannot read must not be replaced silently.
-            return f"前年度実績を読めません: {reading.text}"
+            return ProblemCode.BASELINE_UNREADABLE, f"前年度実績を読めません: {reading.text}"
         return reading.value, reading.unit, source
-    return "前年度実績が未登録のため評価できません"
+    return ProblemCode.NO_BASELINE, "前年度実績が未登録のため評価できません"

@@ -310,19 +310,30 @@ class Kpi(models.Model):
     evaluation_baseline = StoredDecimalField("評価の基準値", **VALUE_FIELD)
     baseline_source = models.CharField("基準値の出所", max_length=20, blank=True)
     evaluation_problem = models.CharField("評価できない理由", max_length=300, blank=True)
+    evaluation_problem_code = models.CharField("評価できない理由の区分", max_length=30, blank=True)
 
     mark = models.CharField("結果", max_length=1, choices=Mark.choices, default=Mark.NONE)
     mark_source = models.CharField(
         "結果の根拠", max_length=10, choices=MarkSource.choices, default=MarkSource.COMPUTED
     )
     mark_reason = models.TextField("結果の理由", blank=True)
+    # 要再確認: 達成 or the suggestion changed under a person's mark since it was set.
+    mark_stale = models.BooleanField("結果の要再確認", default=False)
+    # 公表後に変更あり: 達成 or the mark changed while the plan was published.
+    changed_after_publication = models.BooleanField("公表後に変更あり", default=False)
     note = models.TextField("備考", blank=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
+    # Every change through kpis.writes raises it.
+    version = models.PositiveIntegerField("版", default=1)
 
     # Audit trail of targets, actuals and marks (who, when, old → new, UI or import).
     history = HistoricalRecords(
         excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True)
     )
+
+    # The fields a reader's verdict depends on: a change of one of them under a person's
+    # mark makes it stale, and in a published plan flags the KPI.
+    VERDICT_FIELDS = ("achieved", "suggested_mark", "mark")
 
     class Meta:
         ordering = [
@@ -407,6 +418,7 @@ class Kpi(models.Model):
         self.evaluation_baseline = result.baseline
         self.baseline_source = result.baseline_source
         self.evaluation_problem = result.problem[:300]
+        self.evaluation_problem_code = result.problem_code or ""
         if self.mark_source == self.MarkSource.COMPUTED:
             self.mark = result.suggested_mark
 

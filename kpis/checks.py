@@ -1,0 +1,178 @@
+"""The value check every writer of KPI data uses: the entry grid, imports, the admin and
+the write path itself (kpis.writes), so the same text gets the same verdict everywhere.
+
+Two levels:
+- an error refuses the value and nothing is written: unreadable text, a unit that
+  contradicts the indicator's, a number the database cannot hold (what fits is said),
+  text too long;
+- a warning is implausible but possible, and is accepted when the person confirms it
+  (a "save anyway" in the grid, a confirmation in the import preview): a rate above 100 %
+  or below 0 %, a negative value in a cumulative or point-in-time series, a monthly value
+  more than `OUTLIER_FACTOR` times above or below the median of the same series' other
+  months.
+
+A negative single-month count is valid: it is a net change (`△3事業所`, a net decrease).
+Pure Python on readings; no Django import, so it is tested without a database.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from statistics import median
+
+from kpis.notation import Kind, Reading, parse_target, parse_value
+
+# The database stores numbers as DECIMAL(20, 6): 14 digits before the point, 6 after.
+INTEGER_DIGITS = 14
+DECIMAL_PLACES = 6
+# A month more than ten times above (or below a tenth of) the median of the other months
+# is worth a second look: a typed-in extra zero, or a cumulative figure in a 単月 row.
+# Seasonal series in the branches' progress sheets stay within a factor of about five.
+OUTLIER_FACTOR = Decimal(10)
+# Outliers need a few other months to compare with; zeros are legitimate months.
+OUTLIER_MIN_OTHERS = 3
+
+
+class Level(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Code(StrEnum):
+    TOO_LONG = "too_long"
+    UNREADABLE = "unreadable"
+    UNIT_MISMATCH = "unit_mismatch"
+    TOO_LARGE = "too_large"
+    TOO_PRECISE = "too_precise"
+    RATE_ABOVE_100 = "rate_above_100"
+    RATE_BELOW_0 = "rate_below_0"
+    NEGATIVE_RUNNING = "negative_running"
+    OUTLIER = "outlier"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    code: Code
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.level is Level.ERROR
+
+
+class Series(StrEnum):
+    """How a monthly series reads (by the indicator's aggregation)."""
+
+    SINGLE = "single"  # single-month figures that add up: a negative is a net change
+    CUMULATIVE = "cumulative"  # running totals
+    POINT = "point"  # as-at figures
+
+
+def check_monthly(
+    text: str,
+    *,
+    unit: str,
+    qualitative: bool,
+    series: Series,
+    max_length: int,
+    others: Iterable[Decimal] = (),
+) -> list[Finding]:
+    """Findings for one monthly cell; `others` are the same series' other months."""
+    if len(text) > max_length:
+        return [_error(Code.TOO_LONG, f"{max_length}文字以内で入力してください。")]
+    reading = parse_value(text)
+    if reading.is_empty or (reading.kind is Kind.QUALITATIVE and qualitative):
+        return []
+    if not reading.is_number:
+        return [
+            _error(Code.UNREADABLE, f"「{text}」を数値として読めません（例: 96.5%、1,234件、△2）。")
+        ]
+    findings = _number_findings(text, reading, unit)
+    if any(f.is_error for f in findings):
+        return findings
+    value = reading.value
+    if value < 0 and series is not Series.SINGLE and (reading.unit or unit) != "%":
+        what = "累計" if series is Series.CUMULATIVE else "時点の値"
+        findings.append(
+            _warning(Code.NEGATIVE_RUNNING, f"{what}に負の値「{text}」が入力されています。")
+        )
+    numbers = [abs(n) for n in others if n]
+    if value and len(numbers) >= OUTLIER_MIN_OTHERS:
+        middle = median(numbers)
+        if abs(value) > middle * OUTLIER_FACTOR or abs(value) * OUTLIER_FACTOR < middle:
+            findings.append(
+                _warning(
+                    Code.OUTLIER,
+                    f"「{text}」はほかの月（中央値 {_plain(middle)}）と{OUTLIER_FACTOR}倍以上"
+                    "離れています。",
+                )
+            )
+    return findings
+
+
+def check_kpi_text(label: str, text: str, *, unit: str, max_length: int, target=False):
+    """Findings for a KPI's 目標, 実績, 前年度実績 or 全国平均 as written."""
+    if len(text) > max_length:
+        return [_error(Code.TOO_LONG, f"{label}は{max_length}文字以内で入力してください。")]
+    reading = parse_target(text) if target else parse_value(text)
+    findings = []
+    if reading.baseline is not None:
+        findings += _fits(f"{label}「{text}」", reading.baseline)
+    if reading.is_number:
+        findings += _number_findings(text, reading, unit, label=label)
+    return findings
+
+
+def _number_findings(text: str, reading: Reading, unit: str, label: str = "") -> list[Finding]:
+    where = f"{label}「{text}」" if label else f"「{text}」"
+    if reading.unit and unit and reading.unit != unit:
+        return [
+            _error(
+                Code.UNIT_MISMATCH,
+                f"単位「{reading.unit}」がこの指標の単位「{unit}」と合いません（{where}）。",
+            )
+        ]
+    if errors := _fits(where, reading.value):
+        return errors
+    if (reading.unit or unit) == "%":
+        if reading.value > 100:
+            return [_warning(Code.RATE_ABOVE_100, f"率が100%を超えています（{where}）。")]
+        if reading.value < 0:
+            return [_warning(Code.RATE_BELOW_0, f"率が0%未満です（{where}）。")]
+    return []
+
+
+def _fits(where: str, value: Decimal) -> list[Finding]:
+    """A number the DECIMAL(20, 6) columns cannot hold exactly is refused, saying what fits."""
+    if value.adjusted() >= INTEGER_DIGITS:
+        return [
+            _error(
+                Code.TOO_LARGE,
+                f"{where}は大きすぎます。整数部分は{INTEGER_DIGITS}桁まで入力できます。",
+            )
+        ]
+    if value.as_tuple().exponent < -DECIMAL_PLACES and value != value.quantize(
+        Decimal(1).scaleb(-DECIMAL_PLACES)
+    ):
+        return [
+            _error(
+                Code.TOO_PRECISE,
+                f"{where}は小数点以下の桁が多すぎます。小数点以下は{DECIMAL_PLACES}桁まで"
+                "入力できます。",
+            )
+        ]
+    return []
+
+
+def _plain(value) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
+def _error(code: Code, message: str) -> Finding:
+    return Finding(Level.ERROR, code, message)
+
+
+def _warning(code: Code, message: str) -> Finding:
+    return Finding(Level.WARNING, code, message)
