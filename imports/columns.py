@@ -21,19 +21,11 @@ from kpis import eras
 from kpis.evaluation import Direction
 from kpis.models import Indicator, MonthlyValue
 from kpis.notation import UNITS, Kind, parse_rank, parse_target, parse_value
+from kpis.vocabulary import CIRCLED
 
 # A workbook repeats the same few thousand texts across tens of thousands of cells; a
 # Reading is immutable, so each distinct text is parsed once.
 read_value = functools.lru_cache(maxsize=1 << 16)(parse_value)
-
-# ①..⑳, ㉑..㉟, ㊱..㊿: the activity numbers of the plans. NFKC turns them into digits,
-# so they are read before normalising.
-CIRCLED = {
-    **{chr(0x2460 + i): i + 1 for i in range(20)},
-    **{chr(0x3251 + i): i + 21 for i in range(15)},
-    **{chr(0x32B1 + i): i + 36 for i in range(15)},
-}
-CIRCLED_BY_NUMBER = {number: char for char, number in CIRCLED.items()}
 
 MARKS = {
     "◎": "◎",
@@ -191,6 +183,7 @@ class FlagColumn(Column):
 
 def split_activity_number(text: str) -> tuple[int | None, str]:
     """`① 評議会において…`, `(2) …`, `（２）…` → (2, "…"); unnumbered → (None, text)."""
+    # NFKC turns ①..㊿ into digits, so they are read before normalising.
     if text[:1] in CIRCLED:
         return CIRCLED[text[0]], text[1:].strip()
     if match := _NUMBERED.fullmatch(text):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from branches.roles import is_admin
 from imports import pipeline
-from imports.exports import write_template_xlsx
+from imports.blank_workbooks import write_template_xlsx
 from imports.forms import UploadForm
 from imports.models import ImportBatch
 

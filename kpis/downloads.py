@@ -1,14 +1,14 @@
 """Downloads of the KPI table: the filtered rows (all pages) as CSV or xlsx.
 
-Written by the importer's export functions (imports/exports.py), so a download is in the
-KPI workbook format, re-imports cleanly, and is Excel-safe (UTF-8 BOM, formula-like text
-cells neutralised) by the same rules as every other export.
+Written by the export functions (kpis/exports.py) that the export commands use too, so a
+download is in the KPI workbook format, re-imports cleanly, and is Excel-safe (UTF-8 BOM,
+formula-like text cells neutralised) by the same rules as every other export.
 """
 
 from django.http import HttpResponse
 from django.utils import timezone
 
-from imports.exports import write_kpis_csv, write_kpis_xlsx
+from kpis.exports import write_kpis_csv, write_kpis_xlsx
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", write_kpis_csv),

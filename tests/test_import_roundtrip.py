@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from imports import pipeline
-from imports.exports import (
+from kpis.exports import (
     KPI_HEADER,
     neutralise,
     plan_for_export,

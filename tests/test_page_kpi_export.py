@@ -1,5 +1,5 @@
 """Downloads of the KPI table: the filtered rows of every page as CSV and xlsx, Excel-safe,
-in the KPI workbook format (imports/exports.py) so that a download re-imports."""
+in the KPI workbook format (kpis/exports.py) so that a download re-imports."""
 
 import csv
 import io
@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pytest
 
-from imports.exports import KPI_HEADER
+from kpis.exports import KPI_HEADER
 from tests import factories
 from tests.factories_pages import plan_year
 

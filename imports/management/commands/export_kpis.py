@@ -1,5 +1,5 @@
-from imports.exports import plan_for_export, write_kpis_csv, write_kpis_xlsx
 from imports.management.exporting import ExportCommand
+from kpis.exports import plan_for_export, write_kpis_csv, write_kpis_xlsx
 
 
 class Command(ExportCommand):

@@ -1,5 +1,5 @@
-from imports.exports import write_monthly_csv, write_monthly_xlsx
 from imports.management.exporting import ExportCommand
+from kpis.exports import write_monthly_csv, write_monthly_xlsx
 from kpis.models import MonthlyValue
 
 

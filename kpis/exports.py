@@ -1,14 +1,17 @@
 """Writing KPIs and monthly values out in the import formats, so an export re-imports
 cleanly (a round trip changes nothing).
 
-Plain functions over querysets; pages and management commands call them:
+Plain functions over querysets; the KPI table's download and the export commands call them:
 
 - `write_kpis_csv(kpis, fileobj, activities=None, measures=None)` / `write_kpis_xlsx(...)`:
   one row per KPI (and per activity, and per measure with neither, when those querysets are
   given), columns `KPI_HEADER`;
 - `write_monthly_csv(values, fileobj)` / `write_monthly_xlsx(...)`: one row per KPI series
   with the months 4月 … 3月, from a MonthlyValue queryset;
-- `write_template_xlsx(kind, fileobj)`: the blank workbook for "kpi" or "monthly".
+- `write_xlsx(fileobj, sheets)`: the workbook writer the others use (and the importer's
+  blank templates).
+
+The module belongs to `kpis` so that the KPI table's download needs nothing from `imports`.
 
 CSV is UTF-8 with a BOM so that Excel opens it as UTF-8. Text cells that a spreadsheet
 would run as a formula (starting with = + - @) get a leading apostrophe, unless they read
@@ -25,10 +28,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from imports import columns
 from kpis import eras
 from kpis.models import Activity, Kpi, Measure, MonthlyValue
 from kpis.notation import Kind, parse_target, parse_value
+from kpis.vocabulary import CIRCLED_BY_NUMBER
 
 KPI_HEADER = [
     "支部コード",
@@ -161,7 +164,7 @@ def _kpi_row(measure, item, first: bool) -> list:
 
 
 def _activity_number(number: int) -> str:
-    return columns.CIRCLED_BY_NUMBER.get(number, f"({number})")
+    return CIRCLED_BY_NUMBER.get(number, f"({number})")
 
 
 def indicator_rows(kpis):
@@ -189,7 +192,7 @@ def write_kpis_xlsx(kpis, fileobj, activities=None, measures=None) -> None:
     """KPI rows (and activity and measure rows) as an xlsx workbook with its 指標 sheet (the
     catalogue, so that an import into an empty database gets directions right); `fileobj`
     is a binary file."""
-    _write_xlsx(
+    write_xlsx(
         fileobj,
         [
             ("KPI", KPI_HEADER, kpi_rows(kpis, activities, measures)),
@@ -238,68 +241,7 @@ def write_monthly_csv(values, fileobj) -> None:
 
 
 def write_monthly_xlsx(values, fileobj) -> None:
-    _write_xlsx(fileobj, [("月次", MONTHLY_HEADER, monthly_rows(values))])
-
-
-# --- blank templates ------------------------------------------------------------------------
-
-_EXAMPLES = {
-    "branch": "11、埼玉、埼玉支部",
-    "fiscal_year": "2023、FY2023、令和5年度、R5",
-    "pillar": "1 基盤的保険者機能関係（先頭の数字が区分の番号）",
-    "measure_no": "(1)、（１）、1",
-    "measure": "健全な財政運営",
-    "group": "業務G",
-    "importance": "高 または空欄",
-    "difficulty": "高 または空欄",
-    "activity": "① 評議会において…（KPIの行ではKPIの文）／※KPIの設定なし",
-    "indicator": "生活習慣病予防健診実施率（事業内容だけの行は空欄）",
-    "unit": "%、円、件、事業所…（値に単位があれば省略可）",
-    "target": "96.5%以上、対前年度以上、効果的な意見発信の実施",
-    "actual": "96.5%、0.83% (R6.2現在)、実施",
-    "previous_actual": "95.2%",
-    "national_average": "94.8%",
-    "national_rank": "20位 または 20",
-    "mark": "◎ ○ △ × — または 達成／未達成。空欄は自動判定",
-    "mark_source": "manual（手動）／computed（自動判定）",
-    "mark_reason": "手動の結果の理由",
-    "note": "備考",
-    "plan_text": "施策の計画（施策の最初の行）",
-    "challenges": "課題（施策の最初の行）",
-    "narrative": "結果概要（施策の最初の行）",
-    "series": "単月 または 累計",
-    "direction": "higher（高いほど良い）／lower（低いほど良い）／qualitative（定性）",
-    "aggregation": "単月合計／累計／時点",
-    "definition": "指標の定義",
-}
-
-
-def _guide_rows(schema):
-    for column in schema:
-        if isinstance(column, columns.MonthColumn):
-            continue
-        example = _EXAMPLES.get(column.key, "")
-        yield [column.label, column.key, "必須" if column.required else "任意", example]
-    if schema is columns.MONTHLY_COLUMNS:
-        yield ["4月 … 3月", "4 … 3、4月分", "月の列", "95.3%、△5、4:56（空欄の月は変更しません）"]
-
-
-def write_template_xlsx(kind: str, fileobj) -> None:
-    """The blank workbook of a kind ("kpi" or "monthly") with a 説明 sheet of the columns."""
-    guide_header = ["見出し", "英語の見出し", "必須", "書き方の例"]
-    if kind == "kpi":
-        kpi_header = [c.label for c in columns.KPI_COLUMNS]
-        sheets = [
-            ("KPI", kpi_header, []),
-            ("指標", INDICATOR_HEADER, []),
-            ("説明", guide_header, _guide_rows(columns.KPI_COLUMNS)),
-        ]
-    else:
-        sheets = [
-            ("月次", MONTHLY_HEADER, []),
-            ("説明", guide_header, _guide_rows(columns.MONTHLY_COLUMNS)),
-        ]
-    _write_xlsx(fileobj, sheets)
+    write_xlsx(fileobj, [("月次", MONTHLY_HEADER, monthly_rows(values))])
 
 
 # --- writers ---------------------------------------------------------------------------------
@@ -317,7 +259,8 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 
-def _write_xlsx(fileobj, sheets) -> None:
+def write_xlsx(fileobj, sheets) -> None:
+    """`sheets`: (title, header, rows) triples; text cells written as text, never formulas."""
     workbook = Workbook(write_only=True)
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(title)

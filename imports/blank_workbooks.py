@@ -1,0 +1,63 @@
+"""The blank workbooks of both formats that the upload page offers, with a 説明 sheet of
+the columns: their labels, English keys, whether required and examples."""
+
+from imports import columns
+from kpis.exports import INDICATOR_HEADER, MONTHLY_HEADER, write_xlsx
+
+_EXAMPLES = {
+    "branch": "11、埼玉、埼玉支部",
+    "fiscal_year": "2023、FY2023、令和5年度、R5",
+    "pillar": "1 基盤的保険者機能関係（先頭の数字が区分の番号）",
+    "measure_no": "(1)、（１）、1",
+    "measure": "健全な財政運営",
+    "group": "業務G",
+    "importance": "高 または空欄",
+    "difficulty": "高 または空欄",
+    "activity": "① 評議会において…（KPIの行ではKPIの文）／※KPIの設定なし",
+    "indicator": "生活習慣病予防健診実施率（事業内容だけの行は空欄）",
+    "unit": "%、円、件、事業所…（値に単位があれば省略可）",
+    "target": "96.5%以上、対前年度以上、効果的な意見発信の実施",
+    "actual": "96.5%、0.83% (R6.2現在)、実施",
+    "previous_actual": "95.2%",
+    "national_average": "94.8%",
+    "national_rank": "20位 または 20",
+    "mark": "◎ ○ △ × — または 達成／未達成。空欄は自動判定",
+    "mark_source": "manual（手動）／computed（自動判定）",
+    "mark_reason": "手動の結果の理由",
+    "note": "備考",
+    "plan_text": "施策の計画（施策の最初の行）",
+    "challenges": "課題（施策の最初の行）",
+    "narrative": "結果概要（施策の最初の行）",
+    "series": "単月 または 累計",
+    "direction": "higher（高いほど良い）／lower（低いほど良い）／qualitative（定性）",
+    "aggregation": "単月合計／累計／時点",
+    "definition": "指標の定義",
+}
+
+
+def _guide_rows(schema):
+    for column in schema:
+        if isinstance(column, columns.MonthColumn):
+            continue
+        example = _EXAMPLES.get(column.key, "")
+        yield [column.label, column.key, "必須" if column.required else "任意", example]
+    if schema is columns.MONTHLY_COLUMNS:
+        yield ["4月 … 3月", "4 … 3、4月分", "月の列", "95.3%、△5、4:56（空欄の月は変更しません）"]
+
+
+def write_template_xlsx(kind: str, fileobj) -> None:
+    """The blank workbook of a kind ("kpi" or "monthly") with a 説明 sheet of the columns."""
+    guide_header = ["見出し", "英語の見出し", "必須", "書き方の例"]
+    if kind == "kpi":
+        kpi_header = [c.label for c in columns.KPI_COLUMNS]
+        sheets = [
+            ("KPI", kpi_header, []),
+            ("指標", INDICATOR_HEADER, []),
+            ("説明", guide_header, _guide_rows(columns.KPI_COLUMNS)),
+        ]
+    else:
+        sheets = [
+            ("月次", MONTHLY_HEADER, []),
+            ("説明", guide_header, _guide_rows(columns.MONTHLY_COLUMNS)),
+        ]
+    write_xlsx(fileobj, sheets)
