@@ -24,6 +24,15 @@ from decimal import Decimal
 from enum import StrEnum
 
 from kpis.notation import RANK_UNIT, Comparator, Kind, Reading
+from kpis.vocabulary import (
+    AS_PLANNED,
+    BELOW_PLAN,
+    EXCELLENT,
+    MARKS,
+    NOT_DONE,
+    NOT_EVALUATED,
+    Direction,
+)
 
 
 class ProblemCode(StrEnum):
@@ -41,14 +50,6 @@ class ProblemCode(StrEnum):
     NO_BASELINE = "no_baseline"
 
 
-class Direction(StrEnum):
-    HIGHER = "higher"
-    LOWER = "lower"
-    QUALITATIVE = "qualitative"
-
-
-MARKS = ("◎", "○", "△", "×", "—")
-EXCELLENT, AS_PLANNED, BELOW_PLAN, NOT_DONE, NOT_EVALUATED = MARKS
 DEFAULT_EXCELLENT_MARGIN = Decimal("0.10")
 
 # 未実施 is "not done" (×); 未達成 is done but short of the target (△).

@@ -8,23 +8,27 @@ from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from branches.models import Branch
-from kpis import eras
+from kpis import eras, vocabulary
 from kpis.evaluation import DEFAULT_EXCELLENT_MARGIN, Direction, evaluate
 from kpis.fields import StoredDecimalField
 from kpis.notation import Reading, parse_target, parse_value
 
 
+def _mark_choice(mark: str) -> tuple[str, str]:
+    return mark, f"{mark} {vocabulary.MARK_MEANINGS[mark]}"
+
+
 class Mark(models.TextChoices):
     """Achievement marks (結果 / 実施状況) as the branches report them."""
 
-    EXCELLENT = "◎", "◎ 計画を大幅に上回る"
-    ACHIEVED = "○", "○ 計画通り"
-    BELOW = "△", "△ 計画を下回る"
-    NOT_DONE = "×", "× 未実施"
-    NONE = "—", "— 評価なし"
+    EXCELLENT = _mark_choice(vocabulary.EXCELLENT)
+    ACHIEVED = _mark_choice(vocabulary.AS_PLANNED)
+    BELOW = _mark_choice(vocabulary.BELOW_PLAN)
+    NOT_DONE = _mark_choice(vocabulary.NOT_DONE)
+    NONE = _mark_choice(vocabulary.NOT_EVALUATED)
 
 
-MARK_VALUES = [value for value, _ in Mark.choices]
+MARK_VALUES = list(vocabulary.MARKS)
 
 # Decimal fields hold values such as 0.334 (%), 8,364 (円), 142,000,000 (件); a stored
 # number that does not fit them reads as None (kpis/fields.py), never an error.
@@ -239,9 +243,7 @@ class Indicator(models.Model):
         "方向",
         max_length=12,
         choices=[
-            (Direction.HIGHER.value, "高いほど良い"),
-            (Direction.LOWER.value, "低いほど良い"),
-            (Direction.QUALITATIVE.value, "定性"),
+            (direction.value, label) for direction, label in vocabulary.DIRECTION_LABELS.items()
         ],
         default=Direction.HIGHER.value,
     )
