@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from branches.models import Branch
 from branches.roles import is_admin, membership_of
-from kpis import eras
+from kpis import eras, vocabulary
 from kpis.evaluation import Direction
 from kpis.models import (
     MARK_VALUES,
@@ -153,11 +153,8 @@ def series_for(indicator: Indicator) -> str:
 
 
 def series_label(indicator: Indicator) -> str:
-    return {
-        Indicator.Aggregation.SUM: "単月",
-        Indicator.Aggregation.CUMULATIVE: "累計",
-        Indicator.Aggregation.POINT: "単月（時点）",
-    }.get(indicator.aggregation, "単月")
+    labels = vocabulary.AGGREGATION_SERIES_LABELS
+    return labels.get(indicator.aggregation, labels[vocabulary.Aggregation.SUM])
 
 
 def cell_label(kpi: Kpi, month: int) -> str:
