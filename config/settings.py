@@ -123,6 +123,24 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The address a lockout counts against. Behind the TLS proxy every request comes from the
+# proxy, so the client is taken from X-Forwarded-For: each of our proxies appends the address
+# it was connected from, so the client is the DJANGO_TRUSTED_PROXY_COUNT-th entry from the
+# right, and anything a client wrote to the left of it is ignored. django-ipware counts only
+# the entries after the client as proxies, hence one less. Without the proxy the header is
+# a client's own claim and is never read.
+BEHIND_TLS_PROXY = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)
+    if TRUSTED_PROXY_COUNT < 1:
+        raise ImproperlyConfigured("DJANGO_TRUSTED_PROXY_COUNT must be 1 or more.")
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+    # At least that many entries, not exactly: a client's own (or forged) entries on the left
+    # must not send it back to the proxy's address that everyone shares.
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "kpis:home"
@@ -173,7 +191,7 @@ CONTENT_SECURITY_POLICY = {
 # streamed to a temporary file, and the importer refuses them above IMPORT_MAX_UPLOAD_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
-if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Published achievement pages readable without logging in (off: everything needs a login).
