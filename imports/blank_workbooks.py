@@ -3,6 +3,20 @@ the columns: their labels, English keys, whether required and examples."""
 
 from imports import columns
 from kpis.exports import INDICATOR_HEADER, MONTHLY_HEADER, write_xlsx
+from kpis.vocabulary import (
+    ACHIEVED_WORDS,
+    AGGREGATION_LABELS,
+    DIRECTION_LABELS,
+    MARK_SOURCE_LABELS,
+    MARKS,
+    SERIES_LABELS,
+)
+
+
+def _choices(labels: dict) -> str:
+    """`higher（高いほど良い）／lower（…）`: the values a column takes, with their labels."""
+    return "／".join(f"{value}（{label}）" for value, label in labels.items())
+
 
 _EXAMPLES = {
     "branch": "11、埼玉、埼玉支部",
@@ -21,16 +35,16 @@ _EXAMPLES = {
     "previous_actual": "95.2%",
     "national_average": "94.8%",
     "national_rank": "20位 または 20",
-    "mark": "◎ ○ △ × — または 達成／未達成。空欄は自動判定",
-    "mark_source": "manual（手動）／computed（自動判定）",
+    "mark": f"{' '.join(MARKS)} または {'／'.join(ACHIEVED_WORDS.values())}。空欄は自動判定",
+    "mark_source": _choices(MARK_SOURCE_LABELS),
     "mark_reason": "手動の結果の理由",
     "note": "備考",
     "plan_text": "施策の計画（施策の最初の行）",
     "challenges": "課題（施策の最初の行）",
     "narrative": "結果概要（施策の最初の行）",
-    "series": "単月 または 累計",
-    "direction": "higher（高いほど良い）／lower（低いほど良い）／qualitative（定性）",
-    "aggregation": "単月合計／累計／時点",
+    "series": " または ".join(SERIES_LABELS.values()),
+    "direction": _choices(DIRECTION_LABELS),
+    "aggregation": "／".join(AGGREGATION_LABELS.values()),
     "definition": "指標の定義",
 }
 

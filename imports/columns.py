@@ -18,35 +18,28 @@ from openpyxl.utils import get_column_letter
 from imports.problems import CellError
 from imports.reading import HEADER_SCAN_ROWS
 from kpis import eras
-from kpis.evaluation import Direction
-from kpis.models import Indicator, MonthlyValue
 from kpis.notation import UNITS, Kind, parse_rank, parse_target, parse_value
-from kpis.vocabulary import CIRCLED
+from kpis.vocabulary import (
+    ACHIEVED_WORDS,
+    AGGREGATION_LABELS,
+    CIRCLED,
+    DIRECTION_LABELS,
+    INDICATOR_LABELS,
+    KPI_LABELS,
+    MARK_ALIASES,
+    MARK_SOURCE_LABELS,
+    MARKS,
+    MONTH_LABELS,
+    MONTHLY_LABELS,
+    SERIES_LABELS,
+    Aggregation,
+    Direction,
+    MarkSource,
+)
 
 # A workbook repeats the same few thousand texts across tens of thousands of cells; a
 # Reading is immutable, so each distinct text is parsed once.
 read_value = functools.lru_cache(maxsize=1 << 16)(parse_value)
-
-MARKS = {
-    "◎": "◎",
-    "⊚": "◎",
-    "○": "○",
-    "〇": "○",
-    "◯": "○",
-    "△": "△",
-    "×": "×",
-    "✕": "×",
-    "✖": "×",
-    "x": "×",
-    "—": "—",
-    "―": "—",
-    "-": "—",
-    "ー": "—",
-    "‐": "—",
-    "–": "—",
-    "達成": "○",
-    "未達成": "△",
-}
 
 TRUE_FLAGS = {"高", "○", "〇", "◯", "●", "有", "あり", "はい", "yes", "true", "1"}
 FALSE_FLAGS = {"", "—", "-", "ー", "無", "なし", "いいえ", "no", "false", "0", "低", "中"}
@@ -245,28 +238,35 @@ class RankColumn(Column):
 
 
 class MarkColumn(Column):
-    """◎○△×— or 達成/未達成; blank → the rule's mark."""
+    """◎○△×— (and look-alikes) or 達成/未達成; blank → the rule's mark."""
 
     def read(self, text, lookups):
-        mark = MARKS.get(unicodedata.normalize("NFKC", text).strip().lower())
+        mark = MARK_ALIASES.get(unicodedata.normalize("NFKC", text).strip().lower())
         if mark is None:
-            mark = MARKS.get(text.strip())
+            mark = MARK_ALIASES.get(text.strip())
         if mark is None:
-            raise CellError(f"結果「{text}」は ◎ ○ △ × — か、達成・未達成で書いてください")
+            raise CellError(
+                f"結果「{text}」は {' '.join(MARKS)} か、{'・'.join(ACHIEVED_WORDS.values())}で"
+                "書いてください"
+            )
         return mark
 
 
 class MarkSourceColumn(Column):
     """How the mark was set: `manual` (a person's) or `computed` (the rule's)."""
 
-    VALUES = {"manual": "manual", "手動": "manual", "computed": "computed", "自動判定": "computed"}
+    VALUES = {
+        **{source.value: source.value for source in MarkSource},
+        **{label: source.value for source, label in MARK_SOURCE_LABELS.items()},
+    }
+    HINT = f"{MarkSource.MANUAL}（{MARK_SOURCE_LABELS[MarkSource.MANUAL]}）か " + (
+        f"{MarkSource.COMPUTED}（{MARK_SOURCE_LABELS[MarkSource.COMPUTED]}）"
+    )
 
     def read(self, text, lookups):
         value = self.VALUES.get(normalise(text))
         if value is None:
-            raise CellError(
-                f"結果の根拠「{text}」は manual（手動）か computed（自動判定）で書いてください"
-            )
+            raise CellError(f"結果の根拠「{text}」は {self.HINT} で書いてください")
         return value
 
 
@@ -287,7 +287,7 @@ class MonthColumn(Column):
     """One month of a monthly row: `4月`, `4`, `4月分`. Cells use the notation module."""
 
     def __init__(self, month: int):
-        super().__init__(f"m{month}", f"{month}月", str(month), f"{month}月分")
+        super().__init__(f"m{month}", MONTH_LABELS[month], str(month), f"{month}月分")
         self.month = month
 
     def read(self, text, lookups):
@@ -298,60 +298,48 @@ class MonthColumn(Column):
         return text
 
 
-SERIES = {
-    "単月": MonthlyValue.Series.SINGLE,
-    "single": MonthlyValue.Series.SINGLE,
-    "累計": MonthlyValue.Series.CUMULATIVE,
-    "cumulative": MonthlyValue.Series.CUMULATIVE,
-}
-DIRECTIONS = {
-    "higher": Direction.HIGHER.value,
-    "高いほど良い": Direction.HIGHER.value,
-    "高": Direction.HIGHER.value,
-    "lower": Direction.LOWER.value,
-    "低いほど良い": Direction.LOWER.value,
-    "低": Direction.LOWER.value,
-    "qualitative": Direction.QUALITATIVE.value,
-    "定性": Direction.QUALITATIVE.value,
-}
-AGGREGATIONS = {
-    "単月合計": Indicator.Aggregation.SUM,
-    "単月の合計": Indicator.Aggregation.SUM,
-    "sum": Indicator.Aggregation.SUM,
-    "累計": Indicator.Aggregation.CUMULATIVE,
-    "cumulative": Indicator.Aggregation.CUMULATIVE,
-    "時点": Indicator.Aggregation.POINT,
-    "point": Indicator.Aggregation.POINT,
-}
+def _choices(labels: dict, aliases: dict[str, str] | None = None) -> dict[str, str]:
+    """What a choice column accepts: each value, its label and the extra aliases."""
+    return {
+        **{value.value: value.value for value in labels},
+        **{label: value.value for value, label in labels.items()},
+        **(aliases or {}),
+    }
 
-BRANCH = BranchColumn("branch", "支部コード", "branch_code", required=True)
-FISCAL_YEAR = FiscalYearColumn("fiscal_year", "年度", required=True)
-INDICATOR = IndicatorColumn("indicator", "KPI指標")
+
+SERIES = _choices(SERIES_LABELS)
+DIRECTIONS = _choices(DIRECTION_LABELS, {"高": Direction.HIGHER.value, "低": Direction.LOWER.value})
+# 単月合計: what exports wrote before they wrote the label.
+AGGREGATIONS = _choices(AGGREGATION_LABELS, {"単月合計": Aggregation.SUM.value})
+
+BRANCH = BranchColumn("branch", KPI_LABELS["branch"], "branch_code", required=True)
+FISCAL_YEAR = FiscalYearColumn("fiscal_year", KPI_LABELS["fiscal_year"], required=True)
+INDICATOR = IndicatorColumn("indicator", KPI_LABELS["indicator"])
 
 KPI_COLUMNS = [
     BRANCH,
     FISCAL_YEAR,
-    PillarColumn("pillar", "区分", required=True),
-    MeasureNumberColumn("measure_no", "施策番号", required=True),
-    TextColumn("measure", "施策", max_length=300, required=True),
-    TextColumn("group", "担当グループ", max_length=50),
-    FlagColumn("importance", "重要度"),
-    FlagColumn("difficulty", "困難度"),
-    TextColumn("activity", "事業内容"),
+    PillarColumn("pillar", KPI_LABELS["pillar"], required=True),
+    MeasureNumberColumn("measure_no", KPI_LABELS["measure_no"], required=True),
+    TextColumn("measure", KPI_LABELS["measure"], max_length=300, required=True),
+    TextColumn("group", KPI_LABELS["group"], max_length=50),
+    FlagColumn("importance", KPI_LABELS["importance"]),
+    FlagColumn("difficulty", KPI_LABELS["difficulty"]),
+    TextColumn("activity", KPI_LABELS["activity"]),
     INDICATOR,
-    UnitColumn("unit", "単位"),
-    TargetColumn("target", "目標"),
-    ValueColumn("actual", "実績"),
-    ValueColumn("previous_actual", "前年度実績"),
-    ValueColumn("national_average", "全国平均"),
-    RankColumn("national_rank", "全国順位"),
-    MarkColumn("mark", "結果"),
-    MarkSourceColumn("mark_source", "結果の根拠"),
-    TextColumn("mark_reason", "結果の理由"),
-    TextColumn("note", "備考"),
-    TextColumn("plan_text", "計画"),
-    TextColumn("challenges", "課題"),
-    TextColumn("narrative", "結果概要"),
+    UnitColumn("unit", KPI_LABELS["unit"]),
+    TargetColumn("target", KPI_LABELS["target"]),
+    ValueColumn("actual", KPI_LABELS["actual"]),
+    ValueColumn("previous_actual", KPI_LABELS["previous_actual"]),
+    ValueColumn("national_average", KPI_LABELS["national_average"]),
+    RankColumn("national_rank", KPI_LABELS["national_rank"]),
+    MarkColumn("mark", KPI_LABELS["mark"]),
+    MarkSourceColumn("mark_source", KPI_LABELS["mark_source"]),
+    TextColumn("mark_reason", KPI_LABELS["mark_reason"]),
+    TextColumn("note", KPI_LABELS["note"]),
+    TextColumn("plan_text", KPI_LABELS["plan_text"]),
+    TextColumn("challenges", KPI_LABELS["challenges"]),
+    TextColumn("narrative", KPI_LABELS["narrative"]),
 ]
 
 MONTH_COLUMNS = [MonthColumn(month) for month in eras.FISCAL_MONTHS]
@@ -359,17 +347,33 @@ MONTH_COLUMNS = [MonthColumn(month) for month in eras.FISCAL_MONTHS]
 MONTHLY_COLUMNS = [
     BRANCH,
     FISCAL_YEAR,
-    IndicatorColumn("indicator", "KPI指標", required=True),
-    ChoiceColumn("series", "系列", choices=SERIES, hint="単月 か 累計", required=True),
+    IndicatorColumn("indicator", MONTHLY_LABELS["indicator"], required=True),
+    ChoiceColumn(
+        "series",
+        MONTHLY_LABELS["series"],
+        choices=SERIES,
+        hint=" か ".join(SERIES_LABELS.values()),
+        required=True,
+    ),
     *MONTH_COLUMNS,
 ]
 
 INDICATOR_COLUMNS = [
-    IndicatorColumn("indicator", "KPI指標", "指標", required=True),
-    UnitColumn("unit", "単位"),
-    ChoiceColumn("direction", "方向", choices=DIRECTIONS, hint="higher・lower・qualitative"),
-    ChoiceColumn("aggregation", "月次の集計", choices=AGGREGATIONS, hint="単月合計・累計・時点"),
-    TextColumn("definition", "定義"),
+    IndicatorColumn("indicator", INDICATOR_LABELS["indicator"], "指標", required=True),
+    UnitColumn("unit", INDICATOR_LABELS["unit"]),
+    ChoiceColumn(
+        "direction",
+        INDICATOR_LABELS["direction"],
+        choices=DIRECTIONS,
+        hint="・".join(Direction),
+    ),
+    ChoiceColumn(
+        "aggregation",
+        INDICATOR_LABELS["aggregation"],
+        choices=AGGREGATIONS,
+        hint="・".join(AGGREGATION_LABELS.values()),
+    ),
+    TextColumn("definition", INDICATOR_LABELS["definition"]),
 ]
 
 

@@ -18,6 +18,7 @@ from imports.columns import Layout, find_layout, normalise
 from imports.problems import CellError, Problem
 from imports.reading import Sheet, Workbook
 from kpis.eras import era_label
+from kpis.vocabulary import SERIES_LABELS, MarkSource
 
 NO_KPI = re.compile(r"※?\s*KPIの?設定なし")
 
@@ -369,7 +370,7 @@ class KpiBuilder:
             order=self.kpi_count[measure.key] + 1,
             where=where,
         )
-        if "mark_source" in values and values["mark_source"] == "manual" and not values.get("mark"):
+        if values.get("mark_source") == MarkSource.MANUAL and not values.get("mark"):
             self.result.problems.append(
                 where.problem("結果の根拠が manual（手動）ですが、結果がありません", "mark")
             )
@@ -432,9 +433,9 @@ def _kpi_fields(values: dict, text: str) -> dict:
         fields["description"] = text
     if "mark" in values or "mark_source" in values:
         mark = values.get("mark") or ""
-        source = values.get("mark_source") or ("manual" if mark else "computed")
+        source = values.get("mark_source") or (MarkSource.MANUAL if mark else MarkSource.COMPUTED)
         fields["mark_source"] = source
-        if source == "manual":
+        if source == MarkSource.MANUAL:
             fields["mark"] = mark
     return fields
 
@@ -470,7 +471,7 @@ class MonthlyBuilder:
             self.result.problems.append(
                 where.problem(
                     f"{record.branch.name} {era_label(record.year)}「{record.indicator}」の"
-                    f"{_series_label(record.series)}が{self.rows[key].row}行目にもあります",
+                    f"{SERIES_LABELS[record.series]}が{self.rows[key].row}行目にもあります",
                     "indicator",
                 )
             )
@@ -480,10 +481,6 @@ class MonthlyBuilder:
 
     def finish(self) -> None:
         pass
-
-
-def _series_label(series: str) -> str:
-    return {"single": "単月", "cumulative": "累計"}[series]
 
 
 class IndicatorBuilder:

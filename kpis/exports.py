@@ -29,46 +29,25 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from kpis import eras
-from kpis.models import Activity, Kpi, Measure, MonthlyValue
+from kpis.models import Activity, Kpi, Measure
 from kpis.notation import Kind, parse_target, parse_value
-from kpis.vocabulary import CIRCLED_BY_NUMBER
+from kpis.vocabulary import (
+    ACHIEVED_WORDS,
+    AGGREGATION_LABELS,
+    CIRCLED_BY_NUMBER,
+    INDICATOR_LABELS,
+    KPI_LABELS,
+    MONTHLY_LABELS,
+    SERIES_LABELS,
+    Series,
+)
 
-KPI_HEADER = [
-    "支部コード",
-    "支部",
-    "年度",
-    "区分",
-    "施策番号",
-    "施策",
-    "事業内容",
-    "KPI指標",
-    "単位",
-    "目標",
-    "実績",
-    "前年度実績",
-    "達成",
-    "結果",
-    "結果の根拠",
-    # The other columns of the KPI workbook, so that a re-import round-trips every field.
-    "担当グループ",
-    "重要度",
-    "困難度",
-    "全国平均",
-    "全国順位",
-    "結果の理由",
-    "備考",
-    "計画",
-    "課題",
-    "結果概要",
-]
-MONTH_LABELS = [f"{month}月" for month in eras.FISCAL_MONTHS]
-MONTHLY_HEADER = ["支部コード", "年度", "KPI指標", "系列", *MONTH_LABELS]
-INDICATOR_HEADER = ["KPI指標", "単位", "方向", "月次の集計", "定義"]
+KPI_HEADER = list(KPI_LABELS.values())
+MONTHLY_HEADER = list(MONTHLY_LABELS.values())
+INDICATOR_HEADER = list(INDICATOR_LABELS.values())
 
 _FORMULA_STARTS = ("=", "+", "-", "@")
 _VALUE_KINDS = {Kind.NUMBER, Kind.DURATION, Kind.RANK, Kind.RELATIVE, Kind.EMPTY, Kind.NEW}
-_AGGREGATION_LABELS = {"sum": "単月合計", "cumulative": "累計", "point": "時点"}
-_SERIES_LABELS = dict(MonthlyValue.Series.choices)
 
 
 def neutralise(value):
@@ -126,41 +105,41 @@ def kpi_rows(kpis, activities=None, measures=None):
 def _kpi_row(measure, item, first: bool) -> list:
     branch, pillar = measure.branch, measure.pillar
     row = {
-        "支部コード": branch.code,
-        "支部": branch.name,
-        "年度": measure.fiscal_year.start_year,
-        "区分": f"{pillar.number} {pillar.name}",
-        "施策番号": f"({measure.number})",
-        "施策": measure.title,
-        "担当グループ": measure.group,
-        "重要度": "高" if measure.is_important else "",
-        "困難度": "高" if measure.is_difficult else "",
-        "計画": measure.plan_text if first else "",
-        "課題": measure.challenges if first else "",
-        "結果概要": measure.narrative if first else "",
+        "branch": branch.code,
+        "branch_name": branch.name,
+        "fiscal_year": measure.fiscal_year.start_year,
+        "pillar": f"{pillar.number} {pillar.name}",
+        "measure_no": f"({measure.number})",
+        "measure": measure.title,
+        "group": measure.group,
+        "importance": "高" if measure.is_important else "",
+        "difficulty": "高" if measure.is_difficult else "",
+        "plan_text": measure.plan_text if first else "",
+        "challenges": measure.challenges if first else "",
+        "narrative": measure.narrative if first else "",
     }
     if isinstance(item, Activity):
-        row["事業内容"] = f"{_activity_number(item.number)} {item.text}"
-        row["結果"] = item.mark
+        row["activity"] = f"{_activity_number(item.number)} {item.text}"
+        row["mark"] = item.mark
     elif isinstance(item, Kpi):
         row.update(
             {
-                "事業内容": item.description,
-                "KPI指標": item.indicator.name,
-                "単位": item.indicator.unit,
-                "目標": item.target_text,
-                "実績": item.actual_text,
-                "前年度実績": item.previous_actual_text,
-                "達成": {True: "達成", False: "未達成"}.get(item.achieved, ""),
-                "結果": item.mark,
-                "結果の根拠": item.mark_source,
-                "全国平均": item.national_average_text,
-                "全国順位": f"{item.national_rank}位" if item.national_rank else "",
-                "結果の理由": item.mark_reason,
-                "備考": item.note,
+                "activity": item.description,
+                "indicator": item.indicator.name,
+                "unit": item.indicator.unit,
+                "target": item.target_text,
+                "actual": item.actual_text,
+                "previous_actual": item.previous_actual_text,
+                "achieved": ACHIEVED_WORDS.get(item.achieved, ""),
+                "mark": item.mark,
+                "mark_source": item.mark_source,
+                "national_average": item.national_average_text,
+                "national_rank": f"{item.national_rank}位" if item.national_rank else "",
+                "mark_reason": item.mark_reason,
+                "note": item.note,
             }
         )
-    return [row.get(name, "") for name in KPI_HEADER]
+    return [row.get(key, "") for key in KPI_LABELS]
 
 
 def _activity_number(number: int) -> str:
@@ -177,7 +156,7 @@ def indicator_rows(kpis):
             indicator.name,
             indicator.unit,
             indicator.direction,
-            _AGGREGATION_LABELS.get(indicator.aggregation, ""),
+            AGGREGATION_LABELS.get(indicator.aggregation, ""),
             indicator.definition,
         ]
 
@@ -211,7 +190,7 @@ def monthly_rows(values):
     for value in values.select_related("kpi__branch", "kpi__fiscal_year", "kpi__indicator"):
         series[(value.kpi_id, value.series)][value.month] = value.text
         kpis[value.kpi_id] = value.kpi
-    order = {MonthlyValue.Series.SINGLE: 0, MonthlyValue.Series.CUMULATIVE: 1}
+    order = {Series.SINGLE: 0, Series.CUMULATIVE: 1}
 
     def sort_key(key):
         kpi = kpis[key[0]]
@@ -229,7 +208,7 @@ def monthly_rows(values):
             kpi.branch.code,
             kpi.fiscal_year.start_year,
             kpi.indicator.name,
-            _SERIES_LABELS[key[1]],
+            SERIES_LABELS[key[1]],
             *(months.get(month, "") for month in eras.FISCAL_MONTHS),
         ]
 
@@ -256,6 +235,10 @@ def _write_csv(fileobj, header, rows) -> None:
 
 
 _HEADER_FONT = Font(bold=True)
+_WIDE_COLUMNS = {
+    *(KPI_LABELS[key] for key in ("measure", "activity", "challenges", "narrative")),
+    INDICATOR_LABELS["definition"],
+}
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 
@@ -266,7 +249,7 @@ def write_xlsx(fileobj, sheets) -> None:
         sheet = workbook.create_sheet(title)
         sheet.freeze_panes = "A2"
         for index, label in enumerate(header):
-            width = 40 if label in ("施策", "事業内容", "定義", "課題", "結果概要") else 14
+            width = 40 if label in _WIDE_COLUMNS else 14
             sheet.column_dimensions[get_column_letter(index + 1)].width = width
         cells = []
         for label in header:
