@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from branches.models import Branch, Membership
 
@@ -18,3 +20,29 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__last_name", "user__first_name", "branch__name"]
     autocomplete_fields = ["user", "branch"]
     list_select_related = ["user", "branch"]
+
+
+User = get_user_model()
+# What makes an account more powerful than its role: only a superuser may hand it out.
+PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """Head-office admins (本部管理者) manage accounts but cannot raise anyone's privileges,
+    their own included, nor touch a superuser's account (whose password they could
+    otherwise set, and then log in as the superuser)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *PRIVILEGE_FIELDS)
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        if request.user.is_superuser:
+            return users
+        return users.filter(is_superuser=False)
