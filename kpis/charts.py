@@ -14,7 +14,11 @@ from decimal import Decimal
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from kpis.notation import format_value
+from kpis.notation import as_written, format_value
+
+# Values closer than this share of their size are drawn as one level: a float cannot place
+# 7999999999.999999 and 8000000000 apart, and an axis between them would have no length.
+FLAT_SPAN = 1e-9
 
 
 def plain_decimal(value: Decimal | None) -> Decimal | None:
@@ -25,16 +29,30 @@ def plain_decimal(value: Decimal | None) -> Decimal | None:
 
 
 def format_number(value: Decimal | None, unit: str) -> str:
-    """`95.3%`, `8,364円`: a stored decimal without the database's trailing zeros."""
+    """`95.3%`, `8,364円`, `△2件`: a number no one wrote (a computed value, an axis tick),
+    without the database's trailing zeros."""
     if value is None:
         return ""
-    return format_value(plain_decimal(value), unit)
+    return _accounting_minus(format_value(plain_decimal(value), unit))
+
+
+def _accounting_minus(text: str) -> str:
+    return "△" + text[1:] if text.startswith("-") else text
+
+
+def value_label(value: Decimal, unit: str, text: str = "") -> str:
+    """A chart's label for a value: the text it was written as, else the number."""
+    return as_written(text) if text else format_number(value, unit)
 
 
 @dataclass(frozen=True)
 class Series:
     label: str
     values: list[Decimal | None]
+    texts: list[str] | None = None  # each value as written, for its label
+
+    def text(self, i: int) -> str:
+        return self.texts[i] if self.texts else ""
 
 
 @dataclass(frozen=True)
@@ -51,7 +69,7 @@ class Scale:
         low, high = min(numbers), max(numbers)
         if from_zero:
             low, high = min(low, 0.0), max(high, 0.0)
-        elif low == high:
+        elif high - low <= FLAT_SPAN * max(abs(low), abs(high)):
             low, high = low - max(abs(low) * 0.05, 0.5), high + max(abs(high) * 0.05, 0.5)
         if low == high:
             high = low + 1.0
@@ -72,7 +90,7 @@ class Scale:
 
     def label(self, value: float, unit: str) -> str:
         places = max(0, -math.floor(math.log10(self.step) + 1e-9))
-        return format_value(Decimal(f"{value:.{places}f}"), unit)
+        return _accounting_minus(format_value(Decimal(f"{value:.{places}f}"), unit))
 
     def position(self, value, start: float, length: float) -> float:
         return start + (float(value) - self.low) / (self.high - self.low) * length
@@ -117,9 +135,10 @@ def line_chart(
     *,
     unit: str,
     title: str,
-    reference: tuple[str, Decimal] | None = None,
+    reference: tuple[str, Decimal] | tuple[str, Decimal, str] | None = None,
 ) -> SafeString:
-    """Lines over months with a value axis, a legend and an optional reference line."""
+    """Lines over months with a value axis, a legend and an optional reference line
+    (label, value and optionally the value as written)."""
     values = [v for s in series for v in s.values if v is not None]
     if not values or not x_labels:
         return SafeString("")
@@ -162,7 +181,7 @@ def line_chart(
             )
         )
     if reference:
-        label, value = reference
+        label, value, *text = reference
         parts.append(
             _html(
                 '<line class="chart-reference" x1="{}" y1="{}" x2="{}" y2="{}"/>'
@@ -174,7 +193,7 @@ def line_chart(
                 float(left + plot_w + 6),
                 y(value) + 4,
                 label,
-                format_number(value, unit),
+                value_label(value, unit, *text),
             )
         )
     legend_x = left
@@ -200,13 +219,27 @@ def line_chart(
         for i, value in enumerate(line.values):
             if value is not None:
                 parts.append(
-                    _point(css, x(i), y(value), f"{x_labels[i]} {line.label}", value, unit)
+                    _point(
+                        css,
+                        x(i),
+                        y(value),
+                        f"{x_labels[i]} {line.label}",
+                        value_label(value, unit, line.text(i)),
+                    )
                 )
     return _svg(width, height, title, "chart-line", parts)
 
 
-def trend_chart(years: list[int], values: list[Decimal], *, unit: str, title: str) -> SafeString:
-    """A small line over fiscal years, every value written above its point (fits a cell)."""
+def trend_chart(
+    years: list[int],
+    values: list[Decimal],
+    *,
+    unit: str,
+    title: str,
+    texts: list[str] | None = None,
+) -> SafeString:
+    """A small line over fiscal years, every value written above its point (fits a cell);
+    `texts` are the values as written, for their labels."""
     if len(values) < 2:
         return SafeString("")
     width, height = 168, 62
@@ -235,9 +268,8 @@ def trend_chart(years: list[int], values: list[Decimal], *, unit: str, title: st
     )
     label_every = 1 if len(values) <= 4 else len(values) - 1
     for i, (year, value) in enumerate(zip(years, values, strict=True)):
-        parts.append(
-            _point("chart-series chart-series-0", x(i), y(value), f"{year}年度", value, unit)
-        )
+        text = value_label(value, unit, texts[i] if texts else "")
+        parts.append(_point("chart-series chart-series-0", x(i), y(value), f"{year}年度", text))
         if i % label_every == 0 or i == len(values) - 1:
             parts.append(
                 _html(
@@ -245,7 +277,7 @@ def trend_chart(years: list[int], values: list[Decimal], *, unit: str, title: st
                     '<text class="chart-tick" x="{}" y="{}" text-anchor="middle">{}</text>',
                     x(i),
                     y(value) - 5,
-                    format_number(value, unit),
+                    text,
                     x(i),
                     float(height - 2),
                     year,
@@ -259,10 +291,12 @@ def bar_chart(
     *,
     unit: str,
     title: str,
-    reference: tuple[str, Decimal] | None = None,
+    reference: tuple[str, Decimal] | tuple[str, Decimal, str] | None = None,
+    texts: list[tuple[str, str]] | None = None,
 ) -> SafeString:
     """Horizontal bars from zero, one per row in the order given, values written at the end;
-    a row's own target (when it has one in the same unit) is a short mark across its bar."""
+    a row's own target (when it has one in the same unit) is a short mark across its bar.
+    `texts` are each row's value and target as written, for their labels."""
     if not rows:
         return SafeString("")
     values = [value for _, value, _ in rows] + [t for _, _, t in rows if t is not None]
@@ -297,7 +331,8 @@ def bar_chart(
     for i, (label, value, target) in enumerate(rows):
         row_y = float(top + i * (bar_h + gap))
         start, end = sorted((zero, x(value)))
-        text = format_number(value, unit)
+        text, target_text = texts[i] if texts else ("", "")
+        text = value_label(value, unit, text)
         parts.append(
             _html(
                 '<text class="chart-tick" x="{}" y="{}" text-anchor="end">{}</text>'
@@ -328,7 +363,7 @@ def bar_chart(
                     x(target),
                     row_y + bar_h + 2,
                     label,
-                    format_number(target, unit),
+                    value_label(target, unit, target_text),
                 )
             )
     parts.append(
@@ -341,7 +376,7 @@ def bar_chart(
         )
     )
     if reference:
-        label, value = reference
+        label, value, *text = reference
         parts.append(
             _html(
                 '<line class="chart-reference" x1="{}" y1="{}" x2="{}" y2="{}"/>'
@@ -354,7 +389,7 @@ def bar_chart(
                 x(value),
                 float(top - 10),
                 label,
-                format_number(value, unit),
+                value_label(value, unit, *text),
             )
         )
     return _svg(width, height, title, "chart-bars", parts)
@@ -373,12 +408,12 @@ def _polyline(css: str, points: list[tuple[float, float] | None]) -> list[SafeSt
     return [_html('<polyline class="{}" points="{}"/>', css, " ".join(run)) for run in runs]
 
 
-def _point(css: str, x: float, y: float, label: str, value: Decimal, unit: str) -> SafeString:
+def _point(css: str, x: float, y: float, label: str, text: str) -> SafeString:
     return _html(
         '<circle class="{}" cx="{}" cy="{}" r="3"><title>{} {}</title></circle>',
         css,
         x,
         y,
         label,
-        format_number(value, unit),
+        text,
     )

@@ -109,6 +109,19 @@ class Reading:
         return self.text
 
 
+def as_written(text: str | None) -> str:
+    """A stored text as pages show it: as written, in half-width characters, `△` for minus.
+
+    `95.0%` stays `95.0%` (its digits and decimals are the branch's), `９６．５％` → `96.5%`,
+    `-2` / `▲2` / `－2` → `△2`; blank or a dash → `—`. Only full-width letters, digits and
+    signs become half-width: unlike NFKC this keeps `①` and `㈱` in prose as written.
+    """
+    shown = re.sub(r"\s+", " ", (text or "").translate(_HALF_WIDTH)).strip()
+    if shown == "" or _BLANK.fullmatch(shown):
+        return "—"
+    return _LEADING_MINUS.sub("△", shown)
+
+
 def format_value(value: Decimal | None, unit: str) -> str:
     """Canonical text for a number: `-5件`, `95.3%`, `8,364円`, `4:56` (unit 分), `47位`.
 
@@ -182,6 +195,12 @@ def parse_rank(text: str | int | None) -> int | None:
 # --- internals -------------------------------------------------------------------------
 
 _ACCOUNTING_MINUS = re.compile("[△▲]")
+_LEADING_MINUS = re.compile(r"^[-▲](?=\s?\d)")
+# Full-width ASCII forms (！ … ～), the ideographic space and the minus sign.
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {
+    0x3000: " ",
+    0x2212: "-",
+}
 _SUFFIX = re.compile(r"\s*(?:とする|にする)。?$")
 _FOOTNOTE = re.compile(r"\(\s*※\s*\d*\s*\)|※\d*")
 _NOTE = re.compile(r"(?P<body>[^()]*?)\s*\((?P<note>[^()]*)\)")

@@ -5,6 +5,7 @@ however many branches, KPIs and years there are. Every queryset goes through
 `kpis.access.visible`, so aggregates count only what the reader could open.
 """
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,7 +27,7 @@ from kpis.models import (
     Measure,
     MonthlyValue,
 )
-from kpis.notation import Kind
+from kpis.notation import Kind, as_written
 
 BASELINE_SOURCES = {
     "written": "目標に記載",
@@ -37,6 +38,35 @@ BASELINE_SOURCES = {
 
 def percent(share: Decimal | None) -> str:
     return "—" if share is None else f"{share * 100:.0f}%"
+
+
+def written_actual(text: str, note: str) -> tuple[str, str]:
+    """An actual as written, and its as-of note (`R6.2現在`) when pages show it apart.
+
+    `28件 (R5.6現在)` → (`28件`, `R5.6現在`); a text that does not end in its note is shown
+    whole, with no separate note. The number is never rebuilt from the stored decimal.
+    """
+    shown = as_written(text)
+    if note:
+        note = as_written(note)
+        body = re.sub(rf"\s*\(\s*{re.escape(note)}\s*\)$", "", shown)
+        if body != shown and body:
+            return body, note
+    return shown, ""
+
+
+class WrittenActual:
+    """The `actual` and `actual_as_of` of a view of a KPI, as the branch wrote them."""
+
+    kpi: Kpi
+
+    @property
+    def actual(self) -> str:
+        return written_actual(self.kpi.actual_text, self.kpi.actual_note)[0]
+
+    @property
+    def actual_as_of(self) -> str:
+        return written_actual(self.kpi.actual_text, self.kpi.actual_note)[1]
 
 
 # --- counts of marks ---------------------------------------------------------------------
@@ -168,7 +198,7 @@ def branch_summaries(user, fiscal_year: FiscalYear, region: str = "") -> list[Br
 
 
 @dataclass
-class KpiView:
+class KpiView(WrittenActual):
     """A KPI as the branch page shows it: the branch's texts beside our reading of them."""
 
     kpi: Kpi
@@ -176,13 +206,6 @@ class KpiView:
     trend_chart: str = ""
     monthly_chart: str = ""
     monthly_rows: list[tuple[str, list[str]]] = field(default_factory=list)
-
-    @property
-    def actual(self) -> str:
-        kpi = self.kpi
-        if kpi.actual_value is not None:
-            return format_number(kpi.actual_value, kpi.actual_unit)
-        return kpi.actual_text
 
     @property
     def is_relative(self) -> bool:
@@ -303,16 +326,17 @@ def branch_report(user, branch: Branch, fiscal_year: FiscalYear, plan) -> Branch
 
 
 def _branch_history(user, branch: Branch, fiscal_year: FiscalYear):
-    """{indicator id: {year: (actual value, unit, actual text)}} up to this year, visible only."""
+    """{indicator id: {year: (actual value, actual text, as-of note)}} up to this year,
+    visible only."""
     rows = visible(
         user,
         Kpi.objects.filter(branch=branch, fiscal_year__start_year__lte=fiscal_year.start_year),
     ).values_list(
-        "indicator_id", "fiscal_year__start_year", "actual_value", "actual_unit", "actual_text"
+        "indicator_id", "fiscal_year__start_year", "actual_value", "actual_text", "actual_note"
     )
     history = defaultdict(dict)
-    for indicator_id, year, value, unit, text in rows:
-        history[indicator_id][year] = (value, unit, text)
+    for indicator_id, year, value, text, note in rows:
+        history[indicator_id][year] = (value, text, note)
     return history
 
 
@@ -320,21 +344,26 @@ def _kpi_view(kpi: Kpi, fiscal_year: FiscalYear, history) -> KpiView:
     years = history.get(kpi.indicator_id, {})
     year = fiscal_year.start_year
     stored_previous = years.get(year - 1)
-    previous_text = kpi.previous_actual_text or (stored_previous[2] if stored_previous else "")
+    previous_text = kpi.previous_actual_text or (stored_previous[1] if stored_previous else "")
 
     unit = kpi.actual_unit or kpi.target_unit or kpi.indicator.unit
-    points = {y: value for y, (value, _, _) in years.items() if value is not None}
+    points = {
+        y: (value, written_actual(text, note)[0])
+        for y, (value, text, note) in years.items()
+        if value is not None
+    }
     if kpi.previous_actual_value is not None and year - 1 not in points:
-        points[year - 1] = kpi.previous_actual_value
+        points[year - 1] = (kpi.previous_actual_value, kpi.previous_actual_text)
     trend_years = sorted(points)
     return KpiView(
         kpi=kpi,
         previous_actual=previous_text,
         trend_chart=charts.trend_chart(
             trend_years,
-            [points[y] for y in trend_years],
+            [points[y][0] for y in trend_years],
             unit=unit,
             title=f"{kpi.indicator.name}の年度別実績",
+            texts=[points[y][1] for y in trend_years],
         ),
         monthly_chart=_monthly_chart(kpi, fiscal_year, unit),
         monthly_rows=_monthly_rows(kpi, fiscal_year),
@@ -357,20 +386,26 @@ def _monthly_chart(kpi: Kpi, fiscal_year: FiscalYear, unit: str) -> str:
     by_series = defaultdict(dict)
     for value in kpi.monthly_values.all():
         if value.value is not None:
-            by_series[value.series][value.month] = value.value
+            by_series[value.series][value.month] = value
     if not by_series:
         return ""
-    series = [
-        charts.Series(label, [by_series[key].get(month) for month in fiscal_year.months])
-        for key, label in MonthlyValue.Series.choices
-        if key in by_series
-    ]
+    series = []
+    for key, label in MonthlyValue.Series.choices:
+        if key in by_series:
+            cells = [by_series[key].get(month) for month in fiscal_year.months]
+            series.append(
+                charts.Series(
+                    label,
+                    [cell.value if cell else None for cell in cells],
+                    [cell.text if cell else "" for cell in cells],
+                )
+            )
     target = kpi.target_value if kpi.target_unit == unit else None
     return charts.line_chart(
         [f"{month}月" for month in fiscal_year.months],
         series,
         unit=unit,
-        reference=("目標", target) if target is not None else None,
+        reference=("目標", target, kpi.target_text) if target is not None else None,
         title=f"{kpi.indicator.name}の月次実績",
     )
 
@@ -379,16 +414,9 @@ def _monthly_chart(kpi: Kpi, fiscal_year: FiscalYear, unit: str) -> str:
 
 
 @dataclass
-class RankedKpi:
+class RankedKpi(WrittenActual):
     kpi: Kpi
     rank: int | None
-
-    @property
-    def actual(self) -> str:
-        kpi = self.kpi
-        if kpi.actual_value is not None:
-            return format_number(kpi.actual_value, kpi.actual_unit)
-        return kpi.actual_text
 
 
 def ranked_kpis(user, indicator: Indicator, fiscal_year: FiscalYear) -> list[RankedKpi]:
@@ -423,19 +451,27 @@ ORDER_NOTES = {
 
 def comparison_chart(indicator: Indicator, ranked: list[RankedKpi]) -> str:
     unit = indicator.unit or next((item.kpi.actual_unit for item in ranked), "")
+    bars = [item for item in ranked if item.rank]
     rows = [
         (
             item.kpi.branch.short_name,
             item.kpi.actual_value,
             item.kpi.target_value if item.kpi.target_unit == unit else None,
         )
-        for item in ranked
-        if item.rank
+        for item in bars
     ]
-    averages = {item.kpi.national_average_value for item in ranked} - {None}
-    reference = ("全国平均", averages.pop()) if len(averages) == 1 else None
+    averages = {
+        item.kpi.national_average_value: item.kpi.national_average_text
+        for item in ranked
+        if item.kpi.national_average_value is not None
+    }
+    reference = ("全国平均", *averages.popitem()) if len(averages) == 1 else None
     return charts.bar_chart(
-        rows, unit=unit, reference=reference, title=f"{indicator.name}の支部別実績"
+        rows,
+        unit=unit,
+        reference=reference,
+        title=f"{indicator.name}の支部別実績",
+        texts=[(item.actual, item.kpi.target_text) for item in bars],
     )
 
 

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from kpis.charts import format_number
 from kpis.evaluation import MARKS
-from kpis.summary import percent
+from kpis.notation import as_written
+from kpis.summary import percent, written_actual
 
 TABLE_TEMPLATE = "kpis/_table.html"  # Japanese pagination
 IMPORTANT_BADGE = '<span class="badge badge-important" title="重要度：高">重要</span>'
@@ -112,6 +112,16 @@ class NarrowSortPaginator(Paginator):
         return page
 
 
+class WrittenColumn(tables.Column):
+    """A stored value text as the branch wrote it (`95.0%`, `△2`), `—` when blank."""
+
+    def __init__(self, **kwargs):
+        super().__init__(empty_values=(), **kwargs)
+
+    def render(self, value):
+        return as_written(value)
+
+
 class KpiTable(tables.Table):
     """Every KPI row the reader may see, across branches and years."""
 
@@ -140,14 +150,14 @@ class KpiTable(tables.Table):
     indicator = tables.Column(
         verbose_name="指標", accessor="indicator__name", attrs={"td": {"class": "indicator"}}
     )
-    target = tables.Column(verbose_name="目標", accessor="target_text", orderable=False)
+    target = WrittenColumn(verbose_name="目標", accessor="target_text", orderable=False)
     actual = tables.Column(
-        verbose_name="実績", accessor="actual_text", attrs={"td": {"class": "num"}}
+        verbose_name="実績", accessor="actual_text", attrs={"td": {"class": "num"}}, empty_values=()
     )
-    previous_actual = tables.Column(
+    previous_actual = WrittenColumn(
         verbose_name="前年度実績", accessor="previous_actual_text", orderable=False
     )
-    national_average = tables.Column(
+    national_average = WrittenColumn(
         verbose_name="全国平均", accessor="national_average_text", orderable=False
     )
     national_rank = tables.Column(
@@ -198,12 +208,10 @@ class KpiTable(tables.Table):
         return format_html('<a href="{}">{}</a>', url, value)
 
     def render_actual(self, value, record):
-        if record.actual_value is None:
-            return value
-        number = format_number(record.actual_value, record.actual_unit)
-        if record.actual_note:
-            return format_html('{}<span class="as-of">（{}）</span>', number, record.actual_note)
-        return number
+        written, as_of = written_actual(value, record.actual_note)
+        if as_of:
+            return format_html('{}<span class="as-of">（{}）</span>', written, as_of)
+        return written
 
     def order_actual(self, queryset, is_descending):
         value = F("actual_value")

@@ -43,7 +43,7 @@ def test_higher_is_better_ranks_the_highest_first_ties_share_and_blanks_come_las
     assert "生活習慣病予防健診実施率" in text and "令和5年度 (2023)" in text
     assert "高いほど良い指標のため、実績の高い順に並べています。" in text
     assert 'href="/branches/14/2023/"' in text
-    assert "<svg" in text and "全国平均 55%" in text
+    assert "<svg" in text and "全国平均 55.0%" in text
 
 
 def test_lower_is_better_ranks_the_lowest_first(client, admin):

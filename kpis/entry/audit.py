@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kpis.models import BranchPlan, Kpi, MonthlyValue
+from kpis.notation import as_written
 
 # KPI fields a person can change (the rest is derived from these texts).
 KPI_FIELDS = [
@@ -23,6 +24,8 @@ KPI_FIELDS = [
     ("national_rank", "全国順位"),
     ("note", "備考"),
 ]
+# Fields that hold a value as written: shown as pages show values (`９６．５％` → `96.5%`).
+WRITTEN_FIELDS = {"target_text", "actual_text", "previous_actual_text", "national_average_text"}
 # A new KPI's fields that still hold these defaults are not news in the trail.
 KPI_DEFAULTS = {"mark": Kpi._meta.get_field("mark").default, "mark_source": "computed"}
 MARK_SOURCES = dict(Kpi.MarkSource.choices)
@@ -56,6 +59,10 @@ def _shown(value) -> str:
     return str(value)
 
 
+def _written(text: str) -> str:
+    return as_written(text) if text else ""
+
+
 def monthly_changes(records, kpis: dict[int, Kpi]) -> list[Change]:
     changes = []
     previous = {}
@@ -66,8 +73,8 @@ def monthly_changes(records, kpis: dict[int, Kpi]) -> list[Change]:
         if kpi is None:
             continue
         old = "" if before is None else before.text
-        new = "（削除）" if record.history_type == "-" else record.text
-        if before is not None and old == new:
+        deleted = record.history_type == "-"
+        if before is not None and not deleted and old == record.text:
             continue
         changes.append(
             Change(
@@ -75,8 +82,8 @@ def monthly_changes(records, kpis: dict[int, Kpi]) -> list[Change]:
                 who=_who(record),
                 subject=f"{kpi.indicator.name} {record.month}月（{SERIES.get(record.series, '')}）",
                 field="月次実績",
-                old=_shown(old),
-                new=_shown(new),
+                old=_shown(_written(old)),
+                new="（削除）" if deleted else _shown(_written(record.text)),
                 reason=record.history_change_reason or "",
                 kpi_id=record.kpi_id,
                 month=record.month,
@@ -113,8 +120,8 @@ def kpi_changes(records, kpis: dict[int, Kpi]) -> list[Change]:
                     who=_who(record),
                     subject=subject,
                     field=label,
-                    old=_shown(old),
-                    new=_shown(new),
+                    old=_shown(_written(old) if field in WRITTEN_FIELDS else old),
+                    new=_shown(_written(new) if field in WRITTEN_FIELDS else new),
                     reason=record.history_change_reason or "",
                     kpi_id=record.id,
                 )
