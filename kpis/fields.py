@@ -1,6 +1,7 @@
 import decimal
 
 from django.db import models
+from django.db.models.functions import Cast
 
 
 class StoredDecimalField(models.DecimalField):
@@ -31,3 +32,22 @@ class StoredDecimalField(models.DecimalField):
 def fits(value, max_digits, decimal_places):
     """Whether a finite decimal has at most `max_digits - decimal_places` integer digits."""
     return value.is_finite() and (value == 0 or value.adjusted() < max_digits - decimal_places)
+
+
+def out_of_range(model):
+    """(row, field, stored number as text) for every value of `model` that does not fit its
+    StoredDecimalField, also infinities (NaN counts on PostgreSQL, where it sorts highest)."""
+    fields = [field for field in model._meta.fields if isinstance(field, StoredDecimalField)]
+    found = []
+    for field in fields:
+        limit = decimal.Decimal(10) ** (field.max_digits - field.decimal_places)
+        rows = (
+            model._default_manager.filter(
+                models.Q(**{f"{field.name}__gte": limit})
+                | models.Q(**{f"{field.name}__lte": -limit})
+            )
+            .annotate(stored=Cast(field.name, models.CharField()))
+            .order_by("pk")
+        )
+        found.extend((row, field, row.stored) for row in rows)
+    return found
