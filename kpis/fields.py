@@ -22,9 +22,9 @@ class StoredDecimalField(models.DecimalField):
         return decimal.Context(prec=self.max_digits, traps=[])
 
     def from_db_value(self, value, expression, connection):
-        if value is None or not isinstance(value, decimal.Decimal):
-            return value
-        if not value.is_finite() or not fits(value, self.max_digits, self.decimal_places):
+        if isinstance(value, decimal.Decimal) and not fits(
+            value, self.max_digits, self.decimal_places
+        ):
             return None
         return value
 
