@@ -25,6 +25,8 @@ from openpyxl import load_workbook
 from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.utils import get_column_letter, range_boundaries
 
+from kpis.vocabulary import FORMULA_STARTS, TEXT_MARKER
+
 # The magic numbers of the file types admins pick by mistake.
 ZIP_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: .xls and password-protected .xlsx
@@ -411,8 +413,9 @@ def _plain(number: Decimal) -> str:
 
 
 def _unescape(text: str) -> str:
-    """Undo the export's formula-injection guard: '=… → =… (exports.neutralise)."""
-    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
+    """Undo the export's formula guard (kpis.exports.neutralise): '=… → =…, '-5 (…) → -5 (…),
+    ''… → '…; any other apostrophe is the text's own."""
+    if text[:1] == TEXT_MARKER and text[1:2] in (*FORMULA_STARTS, TEXT_MARKER):
         return text[1:]
     return text
 

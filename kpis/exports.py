@@ -14,13 +14,13 @@ Plain functions over querysets; the KPI table's download and the export commands
 The module belongs to `kpis` so that the KPI table's download needs nothing from `imports`.
 
 CSV is UTF-8 with a BOM so that Excel opens it as UTF-8. Text cells that a spreadsheet
-would run as a formula (starting with = + - @) get a leading apostrophe, unless they read
-as a value in our notation (`-5`, `△5` and `-` stay as they are); the importer removes
-the apostrophe again.
+would run as a formula get a leading apostrophe (`neutralise`), which the importer removes
+again.
 """
 
 import csv
 import io
+import re
 from collections import defaultdict
 
 from openpyxl import Workbook
@@ -30,15 +30,16 @@ from openpyxl.utils import get_column_letter
 
 from kpis import eras
 from kpis.models import Activity, Kpi, Measure
-from kpis.notation import Kind, parse_target, parse_value
 from kpis.vocabulary import (
     ACHIEVED_WORDS,
     AGGREGATION_LABELS,
     CIRCLED_BY_NUMBER,
+    FORMULA_STARTS,
     INDICATOR_LABELS,
     KPI_LABELS,
     MONTHLY_LABELS,
     SERIES_LABELS,
+    TEXT_MARKER,
     Series,
 )
 
@@ -46,17 +47,22 @@ KPI_HEADER = list(KPI_LABELS.values())
 MONTHLY_HEADER = list(MONTHLY_LABELS.values())
 INDICATOR_HEADER = list(INDICATOR_LABELS.values())
 
-_FORMULA_STARTS = ("=", "+", "-", "@")
-_VALUE_KINDS = {Kind.NUMBER, Kind.DURATION, Kind.RANK, Kind.RELATIVE, Kind.EMPTY, Kind.NEW}
+# What a spreadsheet reads as a number and nothing else: sign, digits (grouped by commas
+# in threes or not), decimals, a percent sign.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?%?")
 
 
 def neutralise(value):
-    """Keep a spreadsheet from running a text cell as a formula (CSV/formula injection)."""
-    if not isinstance(value, str) or not value.startswith(_FORMULA_STARTS):
+    """Keep a spreadsheet from running a text cell as a formula (CSV/formula injection): a
+    text starting with = + - @, tab or CR gets a leading apostrophe unless the whole text is
+    a plain number (`-5`, `-5.25`, `-1,200`, `+3%`); a number with anything after it
+    (`-5 (cmd|' /C calc'!A0)`) is not. A text starting with an apostrophe gets one more, so
+    that the importer, which takes one off, reads every text back unchanged."""
+    if not isinstance(value, str) or not value.startswith((*FORMULA_STARTS, TEXT_MARKER)):
         return value
-    if parse_value(value).kind in _VALUE_KINDS or parse_target(value).kind in _VALUE_KINDS:
+    if _PLAIN_NUMBER.fullmatch(value):
         return value
-    return "'" + value
+    return TEXT_MARKER + value
 
 
 # --- KPI rows ---------------------------------------------------------------------------

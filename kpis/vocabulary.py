@@ -162,3 +162,9 @@ INDICATOR_LABELS = {
     "aggregation": "月次の集計",
     "definition": "定義",
 }
+
+# A cell starting with one of these is run as a formula by some spreadsheet. Exports put
+# TEXT_MARKER before such a text (and before a text starting with TEXT_MARKER itself) unless
+# it is a plain number; the importer takes one marker off, so every text reads back as it was.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_MARKER = "'"

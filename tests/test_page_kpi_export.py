@@ -68,7 +68,7 @@ def test_formula_like_cells_are_neutralised(client, admin):
     assert row["施策"] == "'=cmd|' /C calc'!A0"
     assert row["目標"] == "'=1+2"
     assert row["実績"] == "'@SUM(A1)"
-    assert row["前年度実績"] == "-5件"  # a number in our notation stays as written
+    assert row["前年度実績"] == "'-5件"  # only a plain number (-5) stays as written
 
     workbook = openpyxl.load_workbook(io.BytesIO(client.get("/kpis/?export=xlsx").content))
     cells = list(workbook["KPI"].iter_rows(min_row=2, max_row=2))[0]
