@@ -2,6 +2,7 @@ import decimal
 
 from django.db import models
 from django.db.models.functions import Cast
+from django.utils.functional import cached_property
 
 
 class StoredDecimalField(models.DecimalField):
@@ -17,7 +18,7 @@ class StoredDecimalField(models.DecimalField):
     computation uses the number. `find_out_of_range_values` lists such rows.
     """
 
-    @property
+    @cached_property
     def context(self):
         return decimal.Context(prec=self.max_digits, traps=[])
 
