@@ -53,6 +53,8 @@ class ImportBatch(models.Model):
     # [{"sheet", "row", "column", "message", "text"}]; errors block the commit.
     errors = models.JSONField("エラー", default=list, blank=True)
     error_total = models.PositiveIntegerField("エラー総数", default=0)
+    # The same shape as errors: implausible values written only once the admin confirms.
+    warnings = models.JSONField("警告", default=list, blank=True)
     notices = models.JSONField("お知らせ", default=list, blank=True)
     new_indicators = models.JSONField("新しく作成する指標", default=list, blank=True)
     # What a commit wrote: ids and after-images of created rows, before- and after-images of

@@ -28,13 +28,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from imports import bulk, columns
+from imports import columns
 from imports.models import ImportBatch
 from imports.problems import Problem
 from imports.reading import UnreadableFile, read_workbook
 from imports.validation import Lookups, Validated, validate
-from kpis.entry.services import check_text
+from kpis import writes
 from kpis.eras import era_label
+from kpis.evaluation import ProblemCode
 from kpis.models import (
     Activity,
     BranchPlan,
@@ -53,6 +54,7 @@ logger = logging.getLogger(__name__)
 MODEL_ORDER = [FiscalYear, Pillar, Indicator, BranchPlan, Measure, Activity, Kpi, MonthlyValue]
 # Fields that say who/when, not what: not compared, never restored.
 BOOKKEEPING = {"updated_at", "updated_by", "version"}
+MARK_FIELDS = ("mark", "mark_source", "mark_reason")
 BATCH_SIZE = 500
 MAX_STORED_PROBLEMS = 1000
 
@@ -150,8 +152,12 @@ class Plan:
     kind: str
     changes: dict = field(default_factory=lambda: {m: ModelChanges() for m in MODEL_ORDER})
     problems: list[Problem] = field(default_factory=list)
+    # Implausible values (kpis.checks): written only when the admin confirms them.
+    warnings: list[Problem] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     new_indicators: list[str] = field(default_factory=list)
+    # KPIs whose row sets a person's mark (結果): their mark is fresh, not stale.
+    marks_set: list = field(default_factory=list)
 
     def __getitem__(self, model) -> ModelChanges:
         return self.changes[model]
@@ -178,12 +184,17 @@ class Plan:
 
 @dataclass
 class Analysis:
-    """Everything a preview shows: problems block; the plan says what would change."""
+    """Everything a preview shows: problems block, warnings need a confirmation; the plan
+    says what would change."""
 
     kind: str = ""
     problems: list[Problem] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     plan: Plan | None = None
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return self.plan.warnings if self.plan else []
 
 
 def read_and_validate(content: bytes, file_name: str) -> Validated:
@@ -478,8 +489,13 @@ def _kpis(
             changes.update_if_changed(kpi, befores[kpi.pk])
             continue
         record = in_file[key][1]
-        if _is_unit_mismatch(kpi.evaluation_problem):
+        if kpi.evaluation_problem_code == ProblemCode.UNIT_MISMATCH:
             plan.problems.append(record.where.problem(kpi.evaluation_problem, "actual"))
+        for finding in writes.check_kpi(kpi, befores.get(kpi.pk)):
+            where = record.where.problem(finding.message, "")
+            (plan.problems if finding.is_error else plan.warnings).append(where)
+        if record.fields.get("mark_source") == Kpi.MarkSource.MANUAL:
+            plan.marks_set.append(kpi)
         if kpi.pk is None:
             changes.create.append(kpi)
         else:
@@ -489,11 +505,6 @@ def _kpis(
         for key, kpi in state.items()
         if kpi.pk and key not in in_file and (key[0], key[1]) in pairs
     )
-
-
-def _is_unit_mismatch(problem: str) -> bool:
-    # evaluation.evaluate says "…の単位（%）と実績の単位（円）が一致しません".
-    return "単位" in problem and "一致しません" in problem
 
 
 def _with_units(record, indicator: Indicator, plan: Plan) -> dict | None:
@@ -573,11 +584,7 @@ def _prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
         )
         if (v.branch_id, v.year) in pairs
     }
-    changes = plan[MonthlyValue]
-    seen = set()
-    now = timezone.now()
-    checked = {}  # (indicator id, text) → check_text's answer: texts repeat across rows
-    user_id = user.pk if user is not None and user.is_authenticated else None
+    cells, places = [], []
     for record in records:
         if record.kpi_key not in kpis:
             plan.problems.append(
@@ -586,39 +593,45 @@ def _prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
             continue
         kpi_id, indicator = kpis[record.kpi_key]
         for month, text in record.values.items():
-            key = f"m{month}"
-            check = (indicator.pk, text)
-            if check not in checked:
-                checked[check] = check_text(indicator, text)
-            if problem := checked[check]:
-                plan.problems.append(record.where.problem(f"{month}月: {problem}", key))
-                continue
             reading = columns.read_value(text)
             if indicator.unit and _is_bare_number(reading):
                 text = replace(reading, unit=indicator.unit).display()
-                reading = columns.read_value(text)
-            value = stored.get((kpi_id, month, record.series))
-            if value is None:
-                value = _new_monthly_value(
-                    kpi_id=kpi_id,
-                    month=month,
-                    series=record.series,
-                    text=text,
-                    updated_by_id=user_id,
-                )
-                value.read_text(reading)
-                changes.create.append(value)
-                continue
-            seen.add(value.pk)
-            before = snapshot(value)
-            value.text = text
+            cells.append(writes.Cell(kpi_id, indicator, month, record.series, text))
+            places.append(record)
+    changes = plan[MonthlyValue]
+    seen = set()
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    readings = {}  # texts repeat across rows: each distinct one is read once
+    for cell, record, findings in zip(cells, places, writes.check_cells(cells), strict=True):
+        for finding in findings:
+            problem = record.where.problem(f"{cell.month}月: {finding.message}", f"m{cell.month}")
+            (plan.problems if finding.is_error else plan.warnings).append(problem)
+        if any(f.is_error for f in findings):
+            continue
+        if cell.text not in readings:
+            readings[cell.text] = columns.read_value(cell.text)
+        reading = readings[cell.text]
+        value = stored.get((cell.kpi_id, cell.month, cell.series))
+        if value is None:
+            value = _new_monthly_value(
+                kpi_id=cell.kpi_id,
+                month=cell.month,
+                series=cell.series,
+                text=cell.text,
+                updated_by_id=user_id,
+            )
             value.read_text(reading)
-            if snapshot(value) == before:
-                changes.unchanged += 1
-                continue
-            value.updated_by, value.updated_at, value.version = user, now, value.version + 1
-            changes.before[value.pk] = before
-            changes.update.append(value)
+            changes.create.append(value)
+            continue
+        seen.add(value.pk)
+        before = snapshot(value)
+        value.text = cell.text
+        value.read_text(reading)
+        if snapshot(value) == before:
+            changes.unchanged += 1
+            continue
+        changes.before[value.pk] = before
+        changes.update.append(value)
     changes.untouched = sum(1 for v in stored.values() if v.pk not in seen)
     _say_what_stays(plan)
     return plan
@@ -650,20 +663,57 @@ def _unknown_kpi(record, indicators) -> str:
 # --- apply ---------------------------------------------------------------------------------
 
 
-def apply(plan: Plan, batch: ImportBatch, user) -> dict:
-    """Write the plan inside the caller's transaction; returns what undo needs."""
-    reason = batch.change_reason
+def apply(plan: Plan, batch: ImportBatch, user, *, confirmed: bool = False) -> dict:
+    """Write the plan inside the caller's transaction; returns what undo needs.
+
+    KPIs and monthly values go through the write path (kpis.writes), which checks them,
+    raises their versions, evaluates them and their neighbours and keeps their history;
+    `confirmed` says the admin confirmed the plan's warnings."""
+    source = writes.Source(writes.Channel.IMPORT, user, f"#{batch.pk}", confirmed=confirmed)
     now = timezone.now()
     record = {"created": {}, "updated": {}}
     for model in MODEL_ORDER:
-        objects = plan[model].create
-        if not objects:
-            continue
-        if model is MonthlyValue:
-            _create_monthly_values(objects, user, reason, now)
-        elif _has_history(model):
-            objects = bulk_create_with_history(
-                objects,
+        change = plan[model]
+        versions = {o.pk: o.version for o in change.update if hasattr(o, "version")}
+        if model is Kpi:
+            _relink(change.create + change.update)
+            writes.save_kpis(change.create + change.update, source, marks_set=plan.marks_set)
+        elif model is MonthlyValue:
+            indicators = {i.pk: i for i in Indicator.objects.all()}
+            writes.write_monthly_values(change.create, change.update, source, indicators=indicators)
+        else:
+            _write_parents(model, change, source, now)
+        if change.create:
+            record["created"][_label(model)] = [_image(o) for o in change.create]
+        if change.update:
+            record["updated"][_label(model)] = [
+                {**_image(o), "before": change.before[o.pk], "before_version": versions.get(o.pk)}
+                for o in change.update
+            ]
+    return record
+
+
+def _image(obj) -> dict:
+    """What undo compares and restores: the row's values and, where kept, its version."""
+    image = {"id": obj.pk, "after": snapshot(obj)}
+    if hasattr(obj, "version"):
+        image["version"] = obj.version
+    return image
+
+
+def _relink(kpis) -> None:
+    """The parents a KPI was built with were created since: take their new keys."""
+    for kpi in kpis:
+        kpi.fiscal_year, kpi.indicator, kpi.measure = kpi.fiscal_year, kpi.indicator, kpi.measure
+
+
+def _write_parents(model, change: ModelChanges, source, now) -> None:
+    """Years, pillars, indicators, plans, measures and activities, with history where kept."""
+    reason, user = source.reason(), source.history_user
+    if change.create:
+        if _has_history(model):
+            bulk_create_with_history(
+                change.create,
                 model,
                 batch_size=BATCH_SIZE,
                 default_user=user,
@@ -671,24 +721,14 @@ def apply(plan: Plan, batch: ImportBatch, user) -> dict:
                 default_date=now,
             )
         else:
-            objects = model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
-        record["created"][_label(model)] = [{"id": o.pk, "after": snapshot(o)} for o in objects]
-    for model in MODEL_ORDER:
-        change = plan[model]
-        if not change.update:
-            continue
+            model.objects.bulk_create(change.create, batch_size=BATCH_SIZE)
+    if change.update:
         names = [f.name for f in tracked_fields(model)]
         if any(f.name == "updated_at" for f in model._meta.concrete_fields):
             for obj in change.update:
                 obj.updated_at = now
             names.append("updated_at")
-        if model is MonthlyValue:
-            names += ["updated_by", "version"]
         _update(model, change.update, names, user, reason, now)
-        record["updated"][_label(model)] = [
-            {"id": o.pk, "before": change.before[o.pk], "after": snapshot(o)} for o in change.update
-        ]
-    return record
 
 
 def _update(model, objects, names: list[str], user, reason: str, now) -> None:
@@ -705,21 +745,6 @@ def _update(model, objects, names: list[str], user, reason: str, now) -> None:
         )
     else:
         model.objects.bulk_update(objects, names, batch_size=BATCH_SIZE)
-
-
-def _create_monthly_values(objects, user, reason: str, now) -> None:
-    """The bulk of a monthly workbook: inserted in one statement (imports.bulk), the new
-    primary keys read back by natural key (unique per KPI, month and series)."""
-    bulk.insert(MonthlyValue, objects)
-    by_key = {(o.kpi_id, o.month, o.series): o for o in objects}
-    kpi_ids = sorted({o.kpi_id for o in objects})
-    for start in range(0, len(kpi_ids), BATCH_SIZE):
-        stored = MonthlyValue.objects.filter(kpi_id__in=kpi_ids[start : start + BATCH_SIZE])
-        for pk, *key in stored.values_list("pk", "kpi_id", "month", "series"):
-            if (obj := by_key.get(tuple(key))) is not None:
-                obj.pk = pk
-                obj._state.adding, obj._state.db = False, MonthlyValue.objects.db
-    bulk.insert_history(MonthlyValue, objects, user=user, reason=reason, date=now)
 
 
 # --- service functions: what the views and commands call ------------------------------------
@@ -740,6 +765,7 @@ def _record_analysis(batch: ImportBatch, analysis: Analysis) -> None:
     batch.errors = [p.as_dict() for p in analysis.problems[:MAX_STORED_PROBLEMS]]
     batch.error_total = len(analysis.problems)
     batch.notices = analysis.notices
+    batch.warnings = [p.as_dict() for p in analysis.warnings[:MAX_STORED_PROBLEMS]]
     if analysis.plan:
         batch.counts = analysis.plan.counts()
         batch.new_indicators = analysis.plan.new_indicators
@@ -764,8 +790,9 @@ def preview(content: bytes, file_name: str, user) -> ImportBatch:
     return batch
 
 
-def commit(batch: ImportBatch, user) -> ImportBatch:
-    """Validate the kept file again and write it, all or nothing."""
+def commit(batch: ImportBatch, user, *, confirm_warnings: bool = False) -> ImportBatch:
+    """Validate the kept file again and write it, all or nothing. A file with warnings is
+    written only with `confirm_warnings`; without it the batch stays to be confirmed."""
     content = bytes(batch.content)
     validated = read_and_validate(content, batch.file_name)
     if validated.problems:
@@ -777,7 +804,7 @@ def commit(batch: ImportBatch, user) -> ImportBatch:
             locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
             if locked.status != ImportBatch.Status.PREVIEWED:
                 return locked
-            _write(batch, validated, user)
+            _write(batch, validated, user, confirm_warnings)
     except _Rejected as rejected:
         _record_analysis(batch, rejected.analysis)
         batch.save()
@@ -796,9 +823,12 @@ def commit(batch: ImportBatch, user) -> ImportBatch:
     return batch
 
 
-def import_file(content: bytes, file_name: str, user=None, *, dry_run=False):
+def import_file(
+    content: bytes, file_name: str, user=None, *, dry_run=False, confirm_warnings=False
+):
     """The command-line path: (batch or None, analysis). Writes nothing unless the whole
-    file is valid; the batch is created in the same transaction as the rows."""
+    file is valid and its warnings, if any, are confirmed; the batch is created in the same
+    transaction as the rows."""
     if dry_run:
         return None, analyse(content, file_name)
     validated = read_and_validate(content, file_name)
@@ -809,7 +839,7 @@ def import_file(content: bytes, file_name: str, user=None, *, dry_run=False):
         with transaction.atomic():
             batch.kind = validated.kind
             batch.save()
-            analysis = _write(batch, validated, user)
+            analysis = _write(batch, validated, user, confirm_warnings)
     except _Rejected as rejected:
         return None, rejected.analysis
     return batch, analysis
@@ -820,12 +850,12 @@ class _Rejected(Exception):
         self.analysis = analysis
 
 
-def _write(batch: ImportBatch, validated: Validated, user) -> Analysis:
+def _write(batch: ImportBatch, validated: Validated, user, confirmed: bool) -> Analysis:
     plan = prepare(validated, user, lock=True)
     analysis = Analysis(validated.kind, plan.problems, validated.notices + plan.notices, plan)
-    if plan.problems:
+    if plan.problems or (plan.warnings and not confirmed):
         raise _Rejected(analysis)
-    batch.changes = apply(plan, batch, user)
+    batch.changes = apply(plan, batch, user, confirmed=confirmed)
     _record_analysis(batch, analysis)
     batch.status = ImportBatch.Status.COMMITTED
     batch.committed_at = timezone.now()
@@ -841,9 +871,11 @@ def undo(batch: ImportBatch, user) -> ImportBatch:
     """Restore what a committed batch changed: before-images back, created rows deleted.
 
     Refused (UndoRefused, nothing changed) when a later import or a person changed any of
-    those rows since, or added rows under the rows it created.
+    those rows since — a raised version counts, even when the value was changed back — or
+    added rows under the rows it created. KPIs and monthly values are restored and deleted
+    through the write path, so their neighbours are evaluated again.
     """
-    reason = f"{batch.change_reason} の取り消し"
+    source = writes.Source(writes.Channel.UNDO, user, f"#{batch.pk}", confirmed=True)
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status != ImportBatch.Status.COMMITTED:
@@ -856,40 +888,51 @@ def undo(batch: ImportBatch, user) -> ImportBatch:
         for model in MODEL_ORDER:
             ids = [e["id"] for e in created.get(model, []) + updated.get(model, [])]
             if ids:
-                current[model] = {o.pk: o for o in model.objects.filter(pk__in=ids)}
+                related = ("fiscal_year", "indicator") if model is Kpi else ()
+                found = model.objects.filter(pk__in=ids).select_related(*related)
+                current[model] = {o.pk: o for o in _locked(found, True)}
         _refuse_if_changed(batch, created, updated, current)
 
         now = timezone.now()
         for model in MODEL_ORDER:
             if not updated.get(model):
                 continue
-            objects = []
+            objects, marks_set = [], []
             for entry in updated[model]:
                 obj = current[model][entry["id"]]
+                if model is Kpi and any(entry["before"][f] != getattr(obj, f) for f in MARK_FIELDS):
+                    marks_set.append(obj)
                 _restore(obj, entry["before"])
                 objects.append(obj)
-            names = [f.name for f in tracked_fields(model)]
-            if any(f.name == "updated_at" for f in model._meta.concrete_fields):
-                for obj in objects:
-                    obj.updated_at = now
-                names.append("updated_at")
-            if model is MonthlyValue:
-                for obj in objects:
-                    obj.version += 1
-                names.append("version")
-            _update(model, objects, names, user, reason, now)
+            if model is Kpi:
+                writes.save_kpis(objects, source, marks_set=marks_set)
+            elif model is MonthlyValue:
+                indicators = {i.pk: i for i in Indicator.objects.all()}
+                writes.write_monthly_values([], objects, source, indicators=indicators)
+            else:
+                change = ModelChanges(update=objects)
+                _write_parents(model, change, source, now)
+            # What the rows' versions became: an earlier batch's undo follows the hop.
+            for entry, obj in zip(updated[model], objects, strict=True):
+                if hasattr(obj, "version"):
+                    entry["undone_version"] = obj.version
 
         _refuse_if_depended_on(batch, created)
         for model in reversed(MODEL_ORDER):
             objects = list(current.get(model, {}).get(e["id"]) for e in created.get(model, []))
             if not objects:
                 continue
-            for obj in objects:
-                obj._change_reason = reason
-                obj._history_user = user
-            collector = Collector(using=router.db_for_write(model))
-            collector.collect(objects)
-            collector.delete()
+            if model is Kpi:
+                writes.delete_kpis(objects, source)
+            elif model is MonthlyValue:
+                writes.delete_monthly_values(objects, source)
+            else:
+                for obj in objects:
+                    obj._change_reason = source.reason()
+                    obj._history_user = source.history_user
+                collector = Collector(using=router.db_for_write(model))
+                collector.collect(objects)
+                collector.delete()
 
         batch.status = ImportBatch.Status.UNDONE
         batch.undone_by = user if user and user.is_authenticated else None
@@ -900,6 +943,9 @@ def undo(batch: ImportBatch, user) -> ImportBatch:
 
 
 def _refuse_if_changed(batch, created, updated, current) -> None:
+    """Every row the batch wrote must be as it left it: the same values and the same
+    version — or versions that only later batches, undone since, moved on."""
+    hops = _undone_hops(batch)
     changed = defaultdict(int)
     for entries in (created, updated):
         for model, rows in entries.items():
@@ -907,6 +953,13 @@ def _refuse_if_changed(batch, created, updated, current) -> None:
                 obj = current.get(model, {}).get(entry["id"])
                 if obj is None or snapshot(obj) != entry["after"]:
                     changed[model] += 1
+                elif hasattr(obj, "version"):
+                    version = obj.version
+                    hop = hops.get((_label(model), obj.pk), {})
+                    while version != entry["version"] and version in hop:
+                        version = hop[version]
+                    changed[model] += version != entry["version"]
+    changed = {model: n for model, n in changed.items() if n}
     if changed:
         which = "、".join(f"{m._meta.verbose_name} {n}件" for m, n in changed.items())
         raise UndoRefused(
@@ -914,6 +967,19 @@ def _refuse_if_changed(batch, created, updated, current) -> None:
             "画面からの入力で変更または削除されています。後の変更を先に取り消すか、"
             "手で直してください。"
         )
+
+
+def _undone_hops(batch) -> dict:
+    """{(model label, id): {version after an undo: version before that batch}} of the
+    later batches that were undone."""
+    hops = defaultdict(dict)
+    later = ImportBatch.objects.filter(pk__gt=batch.pk, status=ImportBatch.Status.UNDONE)
+    for changes in later.values_list("changes", flat=True):
+        for label, rows in changes.get("updated", {}).items():
+            for entry in rows:
+                if entry.get("undone_version") is not None:
+                    hops[(label, entry["id"])][entry["undone_version"]] = entry["before_version"]
+    return hops
 
 
 def _refuse_if_depended_on(batch, created) -> None:

@@ -7,9 +7,8 @@ Two levels:
   text too long;
 - a warning is implausible but possible, and is accepted when the person confirms it
   (a "save anyway" in the grid, a confirmation in the import preview): a rate above 100 %
-  or below 0 %, a negative value in a cumulative or point-in-time series, a monthly value
-  more than `OUTLIER_FACTOR` times above or below the median of the same series' other
-  months.
+  or below 0 %, a negative value in a cumulative or point-in-time series, a monthly count
+  or amount more than `OUTLIER_FACTOR` times the median of the same series' other months.
 
 A negative single-month count is valid: it is a net change (`△3事業所`, a net decrease).
 Pure Python on readings; no Django import, so it is tested without a database.
@@ -26,9 +25,11 @@ from kpis.notation import Kind, Reading, parse_target, parse_value
 # The database stores numbers as DECIMAL(20, 6): 14 digits before the point, 6 after.
 INTEGER_DIGITS = 14
 DECIMAL_PLACES = 6
-# A month more than ten times above (or below a tenth of) the median of the other months
-# is worth a second look: a typed-in extra zero, or a cumulative figure in a 単月 row.
-# Seasonal series in the branches' progress sheets stay within a factor of about five.
+# A month more than ten times the median of the other months is worth a second look: an
+# extra zero typed, or a cumulative figure in a 単月 row. Only upwards, and not for rates:
+# real single-month series drop to a tenth (Gunma's 健康宣言事業所数: 1 against a median of
+# 11) and a rate's first month can dwarf the follow-ups (提出率 70.04% then 1–5%), while
+# a rate typed wrongly is mostly caught by the 100 % bound.
 OUTLIER_FACTOR = Decimal(10)
 # Outliers need a few other months to compare with; zeros are legitimate months.
 OUTLIER_MIN_OTHERS = 3
@@ -71,15 +72,9 @@ class Series(StrEnum):
 
 
 def check_monthly(
-    text: str,
-    *,
-    unit: str,
-    qualitative: bool,
-    series: Series,
-    max_length: int,
-    others: Iterable[Decimal] = (),
+    text: str, *, unit: str, qualitative: bool, series: Series, max_length: int
 ) -> list[Finding]:
-    """Findings for one monthly cell; `others` are the same series' other months."""
+    """Findings for one monthly cell on its own (see `check_outlier` for the series)."""
     if len(text) > max_length:
         return [_error(Code.TOO_LONG, f"{max_length}文字以内で入力してください。")]
     reading = parse_value(text)
@@ -90,26 +85,33 @@ def check_monthly(
             _error(Code.UNREADABLE, f"「{text}」を数値として読めません（例: 96.5%、1,234件、△2）。")
         ]
     findings = _number_findings(text, reading, unit)
-    if any(f.is_error for f in findings):
-        return findings
-    value = reading.value
-    if value < 0 and series is not Series.SINGLE and (reading.unit or unit) != "%":
+    # A negative rate has its own warning; a negative single month is a net change.
+    running = series is not Series.SINGLE and (reading.unit or unit) != "%"
+    if running and reading.value < 0 and not any(f.is_error for f in findings):
         what = "累計" if series is Series.CUMULATIVE else "時点の値"
         findings.append(
             _warning(Code.NEGATIVE_RUNNING, f"{what}に負の値「{text}」が入力されています。")
         )
-    numbers = [abs(n) for n in others if n]
-    if value and len(numbers) >= OUTLIER_MIN_OTHERS:
-        middle = median(numbers)
-        if abs(value) > middle * OUTLIER_FACTOR or abs(value) * OUTLIER_FACTOR < middle:
-            findings.append(
-                _warning(
-                    Code.OUTLIER,
-                    f"「{text}」はほかの月（中央値 {_plain(middle)}）と{OUTLIER_FACTOR}倍以上"
-                    "離れています。",
-                )
-            )
     return findings
+
+
+def check_outlier(
+    text: str, value: Decimal | None, others: Iterable[Decimal], *, unit: str
+) -> list[Finding]:
+    """A month far above the median of the same series' other months (zeros left out)."""
+    numbers = [abs(n) for n in others if n]
+    if not value or unit == "%" or len(numbers) < OUTLIER_MIN_OTHERS:
+        return []
+    middle = median(numbers)
+    if abs(value) > middle * OUTLIER_FACTOR:
+        return [
+            _warning(
+                Code.OUTLIER,
+                f"「{text}」はほかの月の中央値（{_plain(middle)}）の{OUTLIER_FACTOR}倍を"
+                "超えています。",
+            )
+        ]
+    return []
 
 
 def check_kpi_text(label: str, text: str, *, unit: str, max_length: int, target=False):

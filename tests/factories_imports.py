@@ -127,10 +127,11 @@ def demo(name: str) -> bytes:
     return (DEMO_DIR / name).read_bytes()
 
 
-def load(content: bytes, name="kpi.xlsx", user=None) -> ImportBatch:
+def load(content: bytes, name="kpi.xlsx", user=None, *, confirm_warnings=False) -> ImportBatch:
     """Import and expect success: the committed batch."""
-    batch, analysis = pipeline.import_file(content, name, user)
+    batch, analysis = pipeline.import_file(content, name, user, confirm_warnings=confirm_warnings)
     assert not analysis.problems, [str(p) for p in analysis.problems]
+    assert batch is not None, [str(p) for p in analysis.warnings]
     return batch
 
 

@@ -89,12 +89,11 @@ def test_invalid_rate_is_refused_naming_the_cell(client, staff_11, rate, text, m
     assert not MonthlyValue.objects.exists()
 
 
-def test_negative_count_is_refused(client, staff_11, count):
+def test_negative_single_month_count_is_a_net_change_and_is_saved(client, staff_11, count):
     client.force_login(staff_11)
     response = post(client, [count], {(count, 5): "△3件"})
-    assert "訪問件数 5月: 数（単位「件」）に負の値は入力できません（「△3件」）。" in (
-        response.content.decode()
-    )
+    assert response.status_code == 302
+    assert MonthlyValue.objects.get().value == Decimal("-3")
 
 
 def test_whole_grid_is_all_or_nothing_and_keeps_what_was_typed(client, staff_11, rate, count):

@@ -36,7 +36,7 @@ def test_manager_sets_the_annual_actual_from_the_monthly_series(
     assert post_actual(client, kpi).status_code == 302
     kpi.refresh_from_db()
     assert kpi.actual_text == actual
-    assert kpi.history.latest().history_change_reason == "月次実績から年度実績を設定"
+    assert kpi.history.latest().history_change_reason == "画面入力: 月次実績から年度実績を設定"
     assert kpi.history.latest().history_user == manager_11
 
 
@@ -70,7 +70,7 @@ def test_manager_overrides_the_mark_with_a_reason_and_returns_it(client, manager
     client.post(url, {"stamp": services.history_stamp(kpi), "mark": "◎", "reason": reason})
     kpi.refresh_from_db()
     assert (kpi.mark, kpi.mark_source, kpi.mark_reason) == ("◎", "manual", reason)
-    assert kpi.history.latest().history_change_reason == reason
+    assert kpi.history.latest().history_change_reason == f"画面入力: {reason}"
 
     client.post(url, {"stamp": services.history_stamp(kpi), "computed": "1"})
     kpi.refresh_from_db()

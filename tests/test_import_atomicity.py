@@ -1,6 +1,7 @@
 """An import that fails half way — a database error on a late write — leaves the database
 exactly as it was, whichever way it was started."""
 
+from contextlib import ExitStack, contextmanager
 from unittest import mock
 
 import pytest
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from imports import pipeline
 from imports.models import ImportBatch
+from kpis import writes
 from kpis.models import Kpi
 from tests.factories_imports import database_state, kpi_row, load, xlsx
 
@@ -18,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 def failing_on(model_name):
     """bulk_create_with_history that raises when it reaches `model_name` (after the parents
-    — fiscal year, pillar, indicator, plan, measure — were written)."""
+    — fiscal year, pillar, indicator, plan, measure — were written by the pipeline; KPIs
+    and monthly values are written by the write path, kpis.writes)."""
     real = pipeline.bulk_create_with_history
 
     def bulk_create(objects, model, **kwargs):
@@ -26,7 +29,19 @@ def failing_on(model_name):
             raise DatabaseError("disk I/O error")
         return real(objects, model, **kwargs)
 
-    return mock.patch.object(pipeline, "bulk_create_with_history", side_effect=bulk_create)
+    patches = [
+        mock.patch.object(module, "bulk_create_with_history", side_effect=bulk_create)
+        for module in (pipeline, writes)
+    ]
+    return _all(patches)
+
+
+@contextmanager
+def _all(patches):
+    with ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
+        yield
 
 
 @pytest.fixture
@@ -63,6 +78,7 @@ def test_failing_update_after_the_creates(earlier_import):
 
     with (
         mock.patch.object(pipeline, "bulk_update_with_history", side_effect=bulk_update),
+        mock.patch.object(writes, "bulk_update_with_history", side_effect=bulk_update),
         pytest.raises(DatabaseError),
     ):
         pipeline.import_file(new_rows(), "kpi.xlsx")

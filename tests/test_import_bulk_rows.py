@@ -1,4 +1,4 @@
-"""The monthly import writes its values and their history in bulk (imports.bulk), outside
+"""The monthly import writes its values and their history in bulk (kpis.bulk), outside
 the ORM's save(): what it stores must be exactly what a save would have stored."""
 
 from decimal import Decimal
@@ -21,7 +21,9 @@ MONTHS = ["95.3%", "９６．５％", "95.30%", "", "△2%", "97"]
 
 def test_values_read_back_as_a_save_would_store_them(kpi, admin):
     batch = load(
-        xlsx([monthly_row(months=MONTHS)], header=MONTHLY_HEADER, title="月次"), user=admin
+        xlsx([monthly_row(months=MONTHS)], header=MONTHLY_HEADER, title="月次"),
+        user=admin,
+        confirm_warnings=True,  # △2% is below 0 %
     )
 
     stored = {v.month: v for v in MonthlyValue.objects.all()}
@@ -44,14 +46,17 @@ def test_values_read_back_as_a_save_would_store_them(kpi, admin):
 
 def test_every_value_has_its_creation_in_the_audit_trail(kpi, admin):
     batch = load(
-        xlsx([monthly_row(months=MONTHS)], header=MONTHLY_HEADER, title="月次"), user=admin
+        xlsx([monthly_row(months=MONTHS)], header=MONTHLY_HEADER, title="月次"),
+        user=admin,
+        confirm_warnings=True,  # △2% is below 0 %
     )
 
     for value in MonthlyValue.objects.all():
         (history,) = value.history.all()
         assert history.history_type == "+"
         assert history.history_user == admin
-        assert history.history_change_reason == f"取り込み #{batch.pk}"
+        confirmed = "（警告を確認: 率が0%未満です（「△2%」）。）" if value.month == 8 else ""
+        assert history.history_change_reason == f"取り込み #{batch.pk}{confirmed}"
         assert (history.text, history.value, history.unit, history.version) == (
             value.text,
             value.value,
@@ -65,7 +70,9 @@ def test_the_batch_records_the_new_rows_so_that_undo_removes_them(kpi, admin):
     from imports import pipeline
 
     batch = load(
-        xlsx([monthly_row(months=MONTHS)], header=MONTHLY_HEADER, title="月次"), user=admin
+        xlsx([monthly_row(months=MONTHS)], header=MONTHLY_HEADER, title="月次"),
+        user=admin,
+        confirm_warnings=True,  # △2% is below 0 %
     )
     created = batch.changes["created"]["kpis.monthlyvalue"]
     assert sorted(e["id"] for e in created) == sorted(

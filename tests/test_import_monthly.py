@@ -61,7 +61,9 @@ def test_single_and_cumulative_series(kpi):
 def test_bare_numbers_take_the_indicators_unit_and_accounting_minus_reads(kpi):
     factories.IndicatorFactory(name="前年差", unit="円")
     load(xlsx([kpi_row(**{"KPI指標": "前年差", "単位": "円", "目標": "0円以上", "実績": ""})]))
-    load(monthly([monthly_row(indicator="前年差", months=["1,234", "△5", "4円"])]))
+    # A negative "as at" figure is implausible but possible: written once confirmed.
+    rows = monthly([monthly_row(indicator="前年差", months=["1,234", "△5", "4円"])])
+    load(rows, confirm_warnings=True)
     texts = {month: text for month, (text, _, _) in values().items()}
     assert texts == {4: "1,234円", 5: "△5円", 6: "4円"}
     assert values()[5][1] == -5

@@ -57,7 +57,7 @@ def test_undo_restores_the_values_an_import_updated(admin):
 
     assert live_rows() == before
     kpi = Kpi.objects.get()
-    assert kpi.history.first().history_change_reason == f"取り込み #{batch.pk} の取り消し"
+    assert kpi.history.first().history_change_reason == f"取り消し #{batch.pk}"
 
 
 def test_undo_of_a_monthly_import(admin):

@@ -48,6 +48,8 @@ class GridForm(forms.Form):
     reason = forms.CharField(
         label="修正理由（入力締切後の修正に必要）", required=False, max_length=200
     )
+    # Shown once a save found warnings (a rate above 100 %, …): ticking it saves anyway.
+    confirm_warnings = forms.BooleanField(label="警告を確認して保存する", required=False)
 
     def __init__(self, rows: list[GridRow], *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,7 +95,7 @@ class GridForm(forms.Form):
         """Every error, each naming its cell (KPI and month)."""
         messages = list(self.non_field_errors())
         for name, errors in self.errors.items():
-            if name in self.fields and name != "reason":
+            if name in self.fields and name not in ("reason", "confirm_warnings"):
                 messages += [f"{self.fields[name].label}: {error}" for error in errors]
             elif name == "reason":
                 messages += [f"修正理由: {error}" for error in errors]
@@ -134,6 +136,8 @@ class CellForm(forms.Form):
     reason = forms.CharField(
         label="修正理由（入力締切後の修正に必要）", required=False, max_length=200
     )
+    # Shown once a save found warnings (a rate above 100 %, …): ticking it saves anyway.
+    confirm_warnings = forms.BooleanField(label="警告を確認して保存する", required=False)
 
 
 class CommentForm(forms.Form):

@@ -15,13 +15,11 @@ from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from branches.models import Branch
 from branches.roles import is_admin, membership_of
-from kpis import eras, vocabulary
-from kpis.evaluation import Direction
+from kpis import eras, vocabulary, writes
 from kpis.models import (
     MARK_VALUES,
     BranchPlan,
@@ -31,15 +29,8 @@ from kpis.models import (
     Kpi,
     MonthlyValue,
 )
-from kpis.notation import Kind, format_value, parse_value
+from kpis.notation import format_value
 
-# Change reason (history_change_reason) of values saved on the entry pages; imports write
-# "取り込み #N", so the audit trail tells the two apart.
-UI_REASON = "画面入力"
-
-# Units that count things: a negative count is a typing mistake.
-COUNT_UNITS = frozenset({"件", "人", "事業所", "機関", "回", "名", "社", "日"})
-MAX_TEXT = MonthlyValue._meta.get_field("text").max_length
 MAX_COMMENT = Comment._meta.get_field("body").max_length
 
 
@@ -162,33 +153,6 @@ def cell_label(kpi: Kpi, month: int) -> str:
     return f"{kpi.indicator.name} {month}月"
 
 
-def check_text(indicator: Indicator, text: str) -> str | None:
-    """What is wrong with `text` as a monthly value of `indicator`, or None when it reads.
-
-    Accepts the notation of the documents: full-width digits, `%`, `△` for minus, `1,234件`.
-    """
-    if len(text) > MAX_TEXT:
-        return f"{MAX_TEXT}文字以内で入力してください。"
-    reading = parse_value(text)
-    if reading.is_empty:
-        return None
-    if reading.kind is Kind.QUALITATIVE and indicator.direction == Direction.QUALITATIVE:
-        return None
-    if not reading.is_number:
-        return f"「{text}」を数値として読めません（例: 96.5%、1,234件、△2）。"
-    if reading.unit and indicator.unit and reading.unit != indicator.unit:
-        return (
-            f"単位「{reading.unit}」がこの指標の単位「{indicator.unit}」と合いません"
-            f"（「{text}」）。"
-        )
-    unit = reading.unit or indicator.unit
-    if unit == "%" and reading.value > 100:
-        return f"率が100%を超えています（「{text}」）。"
-    if unit in COUNT_UNITS and reading.value < 0:
-        return f"数（単位「{unit}」）に負の値は入力できません（「{text}」）。"
-    return None
-
-
 def format_number(value: Decimal, unit: str) -> str:
     """`96.5%`, `1,198円`, and `△2` for minus as the branches write it."""
     # Stored decimals carry six places (96.500000); show the digits that mean something.
@@ -262,6 +226,7 @@ class Problem:
     label: str
     detail: str
     conflict: bool = False
+    warning: bool = False  # saved once the person confirms it
 
     @property
     def message(self) -> str:
@@ -279,9 +244,19 @@ class SaveRefused(Exception):
     def has_conflict(self) -> bool:
         return any(p.conflict for p in self.problems)
 
+    @property
+    def warnings_only(self) -> bool:
+        """Only warnings: saving again with the warnings confirmed writes the values."""
+        return all(p.warning for p in self.problems)
+
 
 def save_cells(
-    scope: EntryScope, edits: list[CellEdit], *, reason: str = "", today: date | None = None
+    scope: EntryScope,
+    edits: list[CellEdit],
+    *,
+    reason: str = "",
+    today: date | None = None,
+    confirm_warnings: bool = False,
 ) -> list[MonthlyValue]:
     """Save the changed cells, all or nothing; returns the saved values.
 
@@ -289,6 +264,7 @@ def save_cells(
     version moved on since the form was shown is a conflict, unless the person left it as
     it was. Conflicts are detected again at write time by a conditional UPDATE on the
     version (and the unique constraint for new cells), so nobody's number is overwritten.
+    Values with warnings (kpis.checks) are saved only with `confirm_warnings`.
     """
     today = today or timezone.localdate()
     reason = reason.strip()
@@ -317,23 +293,52 @@ def save_cells(
                 "修正は支部の管理者に依頼してください。"
             )
             problems.append(Problem(edit.kpi.pk, edit.month, label, detail))
-        elif message := check_text(edit.kpi.indicator, text):
-            problems.append(Problem(edit.kpi.pk, edit.month, label, message))
         elif rule is MonthRule.NEEDS_REASON and not reason:
             detail = (
                 f"入力締切（{deadline.month}月{deadline.day}日）後の修正には修正理由が必要です。"
             )
             problems.append(Problem(edit.kpi.pk, edit.month, label, detail))
         else:
-            changes.append((edit, series, row, text))
+            changes.append(
+                writes.MonthlyEdit(edit.kpi, edit.month, series, text, edit.seen_version, row)
+            )
+    problems += _value_problems(changes, confirm_warnings)
     if problems:
         raise SaveRefused(problems)
     if not changes:
         return []
-    change_reason = f"{UI_REASON}: {reason}" if reason else UI_REASON
+    source = writes.Source(writes.Channel.ENTRY, scope.user, reason, confirmed=confirm_warnings)
     with transaction.atomic():
         _recheck_lock(scope)
-        return _write(scope.user, changes, change_reason)
+        try:
+            return writes.save_monthly_values(changes, source)
+        except writes.VersionConflict as conflict:
+            raise SaveRefused(
+                [
+                    _conflict(edit, cell_label(edit.kpi, edit.month), _current(edit), edit.text)
+                    for edit in conflict.keys
+                ]
+            ) from conflict
+
+
+def _value_problems(changes: list, confirm_warnings: bool) -> list[Problem]:
+    """The value check of the write path, as the grid shows it: errors, and warnings
+    until the person confirms them."""
+    cells = [writes.Cell(c.kpi.pk, c.kpi.indicator, c.month, c.series, c.text) for c in changes]
+    problems = []
+    for change, findings in zip(changes, writes.check_cells(cells), strict=True):
+        for finding in findings:
+            if finding.is_error or not confirm_warnings:
+                problems.append(
+                    Problem(
+                        change.kpi.pk,
+                        change.month,
+                        cell_label(change.kpi, change.month),
+                        finding.message,
+                        warning=not finding.is_error,
+                    )
+                )
+    return problems
 
 
 def _stored_values(edits: list[CellEdit]) -> dict:
@@ -388,54 +393,10 @@ def _recheck_lock(scope: EntryScope) -> None:
         raise EntryLocked(lock)
 
 
-def _write(user, changes, change_reason: str) -> list[MonthlyValue]:
-    """Write inside the caller's transaction; any conflict rolls everything back."""
-    saved, updated, conflicts = [], [], []
-    now = timezone.now()
-    for edit, series, row, text in changes:
-        label = cell_label(edit.kpi, edit.month)
-        if row is None:
-            value = MonthlyValue(
-                kpi=edit.kpi, month=edit.month, series=series, text=text, updated_by=user
-            )
-            value._history_user = user
-            value._change_reason = change_reason
-            try:
-                with transaction.atomic():
-                    value.save()
-            except IntegrityError:
-                conflicts.append(_conflict(edit, label, _current(edit, series), text))
-                continue
-            saved.append(value)
-            continue
-        row.text = text
-        row.read_text()
-        written = MonthlyValue.objects.filter(pk=row.pk, version=edit.seen_version).update(
-            text=row.text,
-            value=row.value,
-            unit=row.unit,
-            updated_by=user,
-            updated_at=now,
-            version=F("version") + 1,
-        )
-        if not written:
-            conflicts.append(_conflict(edit, label, _current(edit, series), text))
-            continue
-        row.version, row.updated_by, row.updated_at = edit.seen_version + 1, user, now
-        updated.append(row)
-    if conflicts:
-        raise SaveRefused(conflicts)
-    if updated:
-        MonthlyValue.history.bulk_history_create(
-            updated, update=True, default_user=user, default_change_reason=change_reason
-        )
-    return saved + updated
-
-
-def _current(edit: CellEdit, series: str) -> MonthlyValue | None:
+def _current(edit: writes.MonthlyEdit) -> MonthlyValue | None:
     return (
         MonthlyValue.objects.select_related("updated_by")
-        .filter(kpi=edit.kpi, month=edit.month, series=series)
+        .filter(kpi=edit.kpi, month=edit.month, series=edit.series)
         .first()
     )
 
@@ -467,10 +428,9 @@ def _kpi_for_review(scope: EntryScope, kpi: Kpi, stamp: int) -> Kpi:
     return kpi
 
 
-def _save_kpi(kpi: Kpi, user, change_reason: str) -> Kpi:
-    kpi._history_user = user
-    kpi._change_reason = change_reason
-    kpi.save()
+def _save_kpi(kpi: Kpi, user, detail: str, *, mark_set: bool = False) -> Kpi:
+    source = writes.Source(writes.Channel.ENTRY, user, detail)
+    writes.save_kpis([kpi], source, marks_set=[kpi] if mark_set else ())
     return kpi
 
 
@@ -501,7 +461,7 @@ def set_mark(scope: EntryScope, kpi: Kpi, mark: str, reason: str, stamp: int) ->
         kpi.mark = mark
         kpi.mark_source = Kpi.MarkSource.MANUAL
         kpi.mark_reason = reason
-        return _save_kpi(kpi, scope.user, reason)
+        return _save_kpi(kpi, scope.user, reason, mark_set=True)
 
 
 def return_mark_to_computed(scope: EntryScope, kpi: Kpi, stamp: int) -> Kpi:
@@ -510,6 +470,16 @@ def return_mark_to_computed(scope: EntryScope, kpi: Kpi, stamp: int) -> Kpi:
         kpi.mark_source = Kpi.MarkSource.COMPUTED
         kpi.mark_reason = ""
         return _save_kpi(kpi, scope.user, "結果を自動判定に戻す")
+
+
+def confirm_mark(scope: EntryScope, kpi: Kpi, stamp: int) -> Kpi:
+    """要再確認 → confirmed: the manual mark stays under the new 達成."""
+    with transaction.atomic():
+        kpi = _kpi_for_review(scope, kpi, stamp)
+        if not kpi.mark_stale:
+            raise InvalidInput(f"{kpi.indicator.name}: 再確認が必要な結果ではありません。")
+        kpi.mark_stale = False
+        return _save_kpi(kpi, scope.user, "手動の結果を再確認", mark_set=True)
 
 
 def add_comment(scope: EntryScope, kpi: Kpi, month: int, body: str) -> Comment:
@@ -577,6 +547,8 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
                 f"{scope.branch.name}は現在「{plan.get_status_display()}」のため、"
                 f"{step.label}はできません。"
             )
+        if name in ("submit", "publish"):
+            _refuse_stale_marks(scope, step)
         now = timezone.now()
         plan.status = step.target
         if name == "submit":
@@ -595,7 +567,24 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
         except IntegrityError as clash:
             # Someone created the branch's plan row at the same moment.
             raise TransitionRefused("同時に操作されました。もう一度操作してください。") from clash
+        if name == "publish":
+            writes.acknowledge_publication(
+                plan, writes.Source(writes.Channel.ENTRY, scope.user, step.label)
+            )
         return plan
+
+
+def _refuse_stale_marks(scope: EntryScope, step: Transition) -> None:
+    stale = list(
+        Kpi.objects.filter(
+            branch=scope.branch, fiscal_year=scope.fiscal_year, mark_stale=True
+        ).values_list("indicator__name", flat=True)
+    )
+    if stale:
+        raise TransitionRefused(
+            f"要再確認の結果が{len(stale)}件あります（{'、'.join(stale)}）。"
+            f"KPIのページで確認するか自動判定に戻してから{step.label}してください。"
+        )
 
 
 def close_fiscal_year(fiscal_year: FiscalYear) -> None:

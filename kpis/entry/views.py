@@ -222,7 +222,11 @@ def grid(request, code, year):
         if form.is_valid():
             try:
                 saved = services.save_cells(
-                    scope, form.edits(), reason=form.cleaned_data["reason"], today=today
+                    scope,
+                    form.edits(),
+                    reason=form.cleaned_data["reason"],
+                    today=today,
+                    confirm_warnings=form.cleaned_data["confirm_warnings"],
                 )
             except services.EntryLocked as locked:
                 form.add_error(None, str(locked))
@@ -234,6 +238,7 @@ def grid(request, code, year):
                 )
                 form.is_valid()
                 form.add_problems(refused.problems)
+                form.warnings_only = refused.warnings_only
                 status = 409 if refused.has_conflict else 200
             else:
                 if saved:
@@ -306,7 +311,12 @@ def cell(request, code, year, pk, month):
         return _render_cell(request, scope, kpi, month, form=form)
     edit = services.CellEdit(kpi, month, form.cleaned_data["text"], form.cleaned_data["version"])
     try:
-        saved = services.save_cells(scope, [edit], reason=form.cleaned_data["reason"])
+        saved = services.save_cells(
+            scope,
+            [edit],
+            reason=form.cleaned_data["reason"],
+            confirm_warnings=form.cleaned_data["confirm_warnings"],
+        )
     except services.EntryLocked as locked:
         form.add_error(None, str(locked))
         return _render_cell(request, scope, kpi, month, form=form, status=403)
@@ -321,6 +331,7 @@ def cell(request, code, year, pk, month):
         form.is_valid()
         for problem in refused.problems:
             form.add_error("text", problem.detail)
+        form.warnings_only = refused.warnings_only
         status = 409 if refused.has_conflict else 200
         return _render_cell(request, scope, kpi, month, form=form, status=status)
     label = services.cell_label(kpi, month)

@@ -20,8 +20,13 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="検証と件数の確認だけを行い、書き込まない"
         )
         parser.add_argument("--user", help="履歴に記録する利用者名（省略時は記録なし）")
+        parser.add_argument(
+            "--confirm-warnings",
+            action="store_true",
+            help="警告（100%を超える率など）を確認済みとして取り込む（履歴に記録されます）",
+        )
 
-    def handle(self, *args, path, dry_run, user, **options):
+    def handle(self, *args, path, dry_run, user, confirm_warnings, **options):
         source = Path(path)
         if not source.is_file():
             raise CommandError(f"ファイルが見つかりません: {source}")
@@ -34,7 +39,13 @@ class Command(BaseCommand):
             if person is None:
                 raise CommandError(f"利用者「{user}」が見つかりません。")
         try:
-            batch, analysis = import_file(source.read_bytes(), source.name, person, dry_run=dry_run)
+            batch, analysis = import_file(
+                source.read_bytes(),
+                source.name,
+                person,
+                dry_run=dry_run,
+                confirm_warnings=confirm_warnings,
+            )
         except DatabaseError as error:
             raise CommandError(
                 f"保存中にデータベースのエラーが起きたため、何も変更していません: {error}"
@@ -46,6 +57,13 @@ class Command(BaseCommand):
                 self.stderr.write(str(problem))
             raise CommandError(
                 f"エラーが {len(analysis.problems)} 件あるため、何も取り込んでいません。"
+            )
+        for warning in analysis.warnings:
+            self.stderr.write(f"警告: {warning}")
+        if analysis.warnings and not confirm_warnings and not dry_run:
+            raise CommandError(
+                f"警告が {len(analysis.warnings)} 件あるため、何も取り込んでいません。"
+                "内容を確かめ、取り込む場合は --confirm-warnings を付けてください。"
             )
         if dry_run:
             self.stdout.write(self.style.SUCCESS("検証のみ行いました（書き込みなし）。"))

@@ -30,10 +30,14 @@ class Command(BaseCommand):
             if not analysis.plan.has_changes:
                 self.stdout.write(f"{path.name}: 変更なし")
                 continue
-            batch, analysis = import_file(content, path.name)
+            # The demo transcribes real documents: what they contain is accepted, and any
+            # warning is shown (and recorded in history as confirmed).
+            batch, analysis = import_file(content, path.name, confirm_warnings=True)
             if batch is None:
                 raise CommandError(f"デモのブック {path.name} を取り込めませんでした。")
             self.stdout.write(f"{path.name}: {batch.change_reason}")
+            for warning in analysis.warnings:
+                self.stdout.write(f"  警告: {warning}")
             for line in summary_lines(analysis):
                 self.stdout.write(f"  {line}")
         published = self._publish()

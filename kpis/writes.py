@@ -1,0 +1,569 @@
+"""The one write path of KPI data: KPIs and their monthly values.
+
+Every writer — the entry pages, imports and their undo, the Django admin, management
+commands — changes KPIs and monthly values through these functions, so each rule lives
+here once:
+- the value check (kpis.checks): errors refuse the whole write; warnings are written only
+  when the person confirmed them, and the confirmation is part of the history's reason;
+- versions: every change raises the row's version, so a form or an undo that saw an older
+  version finds out;
+- history: one django-simple-history row per change, whose reason starts with the channel
+  (画面入力 / 取り込み #N / 管理画面 / 取り消し #N / コマンド);
+- evaluation: a written KPI is evaluated from its texts and the stored previous-year actual,
+  and so is every KPI that depends on it — the same branch and indicator in the next and
+  the previous fiscal year — after a change, a creation or a deletion;
+- manual marks: when 達成 or the suggested mark moves under a person's mark, the mark is
+  flagged 要再確認 (stale), unless the same write set the mark;
+- published plans: a change of 達成 or the mark of a KPI whose plan is published flags the
+  KPI 公表後に変更あり until the plan is published again.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from django.db import IntegrityError, router, transaction
+from django.db.models import F
+from django.db.models.deletion import Collector
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from kpis import bulk, checks
+from kpis.evaluation import Direction
+from kpis.models import BranchPlan, Indicator, Kpi, MonthlyValue
+from kpis.notation import parse_value
+
+BATCH_SIZE = 500
+MONTHLY_TEXT_LENGTH = MonthlyValue._meta.get_field("text").max_length
+# Fields that say who and when, not what: a write that changes only these changes nothing.
+_BOOKKEEPING = {"id", "updated_at", "updated_by", "version"}
+_KPI_TEXTS = {
+    "target_text": "目標",
+    "actual_text": "実績",
+    "previous_actual_text": "前年度実績",
+    "national_average_text": "全国平均",
+}
+_MARK_FIELDS = ("mark", "mark_source", "mark_reason")
+
+
+class Channel(StrEnum):
+    """Where a change came from; the history's change reason starts with it."""
+
+    ENTRY = "画面入力"
+    IMPORT = "取り込み"
+    UNDO = "取り消し"
+    ADMIN = "管理画面"
+    COMMAND = "コマンド"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who writes, through which channel and why; `confirmed` says the person confirmed
+    the warnings they were shown."""
+
+    channel: Channel
+    user: object = None
+    detail: str = ""  # "#12" for an import batch, or a person's reason
+    confirmed: bool = False
+    note: str = ""  # added as it is: why a row the writer did not name was written
+
+    def reason(self, warnings: Iterable[str] = ()) -> str:
+        text = self.channel.value
+        if self.detail:
+            text += (" " if self.detail.startswith("#") else ": ") + self.detail
+        text += self.note
+        confirmed = list(dict.fromkeys(warnings))
+        if confirmed:
+            text += "（警告を確認: " + " ".join(confirmed) + "）"
+        return text
+
+    @property
+    def history_user(self):
+        user = self.user
+        return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A check's finding located on a row: `key` is the caller's (a cell, a KPI)."""
+
+    key: object
+    field: str  # "text" for a monthly value, or the KPI's text field
+    finding: checks.Finding
+
+    @property
+    def message(self) -> str:
+        return self.finding.message
+
+
+class Refused(Exception):
+    """Nothing was written: errors, or warnings the person has not confirmed."""
+
+    def __init__(self, findings: list[Finding]):
+        super().__init__("\n".join(f.message for f in findings))
+        self.findings = findings
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.finding.is_error]
+
+    @property
+    def warnings_only(self) -> bool:
+        return not self.errors
+
+
+class VersionConflict(Exception):
+    """A row's version moved on since the writer read it; nothing was written."""
+
+    def __init__(self, keys: list):
+        super().__init__(f"{len(keys)}件の値がほかの人によって先に変更されました")
+        self.keys = keys
+
+
+# --- the value check, as every channel applies it --------------------------------------
+
+
+def series_kind(indicator: Indicator, series: str) -> checks.Series:
+    if series == MonthlyValue.Series.CUMULATIVE:
+        return checks.Series.CUMULATIVE
+    if indicator.aggregation == Indicator.Aggregation.POINT:
+        return checks.Series.POINT
+    return checks.Series.SINGLE
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A monthly value to check or write: which KPI series and month, and the text."""
+
+    kpi_id: int
+    indicator: Indicator
+    month: int
+    series: str
+    text: str
+
+
+def check_cells(cells: list[Cell]) -> list[list[checks.Finding]]:
+    """The findings of each cell, against the series as it would be after the write."""
+    series_values = _series_after(cells)
+    memo = {}
+    results = []
+    for cell in cells:
+        key = (cell.indicator.pk, cell.series, cell.text)
+        if key not in memo:
+            memo[key] = checks.check_monthly(
+                cell.text,
+                unit=cell.indicator.unit,
+                qualitative=cell.indicator.direction == Direction.QUALITATIVE,
+                series=series_kind(cell.indicator, cell.series),
+                max_length=MONTHLY_TEXT_LENGTH,
+            )
+        findings = memo[key]
+        if not any(f.is_error for f in findings):
+            values = series_values[(cell.kpi_id, cell.series)]
+            others = [v for month, v in values.items() if month != cell.month]
+            unit = parse_value(cell.text).unit or cell.indicator.unit
+            found = checks.check_outlier(cell.text, values.get(cell.month), others, unit=unit)
+            findings = findings + found
+        results.append(findings)
+    return results
+
+
+def _series_after(cells: list[Cell]) -> dict:
+    kpi_ids = {cell.kpi_id for cell in cells}
+    values = defaultdict(dict)
+    ordered = sorted(kpi_ids)
+    for start in range(0, len(ordered), BATCH_SIZE):
+        stored = MonthlyValue.objects.filter(
+            kpi_id__in=ordered[start : start + BATCH_SIZE], value__isnull=False
+        ).values_list("kpi_id", "series", "month", "value")
+        for kpi_id, series, month, value in stored:
+            values[(kpi_id, series)][month] = value
+    readings = {}
+    for cell in cells:
+        if cell.text not in readings:
+            readings[cell.text] = parse_value(cell.text)
+        reading = readings[cell.text]
+        series = values[(cell.kpi_id, cell.series)]
+        if reading.is_number:
+            series[cell.month] = reading.value
+        else:
+            series.pop(cell.month, None)
+    return values
+
+
+def check_kpi(kpi: Kpi, before: dict | None = None) -> list[checks.Finding]:
+    """Findings for the KPI's texts that differ from `before` (all of them when new): a
+    stored text is not refused again because another field of the row changes."""
+    unit = kpi.indicator.unit if kpi.indicator_id else ""
+    findings = []
+    for name, label in _KPI_TEXTS.items():
+        text = getattr(kpi, name)
+        if before is not None and before.get(name) == text:
+            continue
+        max_length = Kpi._meta.get_field(name).max_length
+        found = checks.check_kpi_text(
+            label, text, unit=unit, max_length=max_length, target=name == "target_text"
+        )
+        findings += found
+    return findings
+
+
+def _enforce(findings: list[Finding], source: Source) -> None:
+    """Refuse on any error, and on warnings the person has not confirmed."""
+    if any(f.finding.is_error for f in findings) or (findings and not source.confirmed):
+        raise Refused(findings)
+
+
+# --- monthly values ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthlyEdit:
+    """One cell as a person saved it: `seen_version` is the version the form showed
+    (0: the cell had no value), checked again by a conditional UPDATE of `row`, the stored
+    value the writer read (None for a new cell)."""
+
+    kpi: Kpi
+    month: int
+    series: str
+    text: str
+    seen_version: int
+    row: MonthlyValue | None = None
+
+
+def save_monthly_values(edits: list[MonthlyEdit], source: Source) -> list[MonthlyValue]:
+    """Write people's edits, all or nothing; raises Refused or VersionConflict.
+
+    Runs in the caller's transaction when there is one (the entry services lock the plan
+    row first), else in its own.
+    """
+    cells = [Cell(e.kpi.pk, e.kpi.indicator, e.month, e.series, e.text) for e in edits]
+    findings = [
+        Finding(edit, "text", finding)
+        for edit, found in zip(edits, check_cells(cells), strict=True)
+        for finding in found
+    ]
+    _enforce(findings, source)
+    reasons = _reasons(edits, findings, source)
+    now = timezone.now()
+    saved, conflicts = [], []
+    with transaction.atomic():
+        for edit in edits:
+            value = _write_edit(edit, source, reasons[id(edit)], now)
+            if value is None:
+                conflicts.append(edit)
+            else:
+                saved.append(value)
+        if conflicts:
+            raise VersionConflict(conflicts)
+    return saved
+
+
+def _write_edit(edit: MonthlyEdit, source: Source, reason: str, now) -> MonthlyValue | None:
+    user = source.history_user
+    if edit.seen_version == 0:
+        value = MonthlyValue(
+            kpi=edit.kpi, month=edit.month, series=edit.series, text=edit.text, updated_by=user
+        )
+        value.read_text()
+        value._history_user, value._change_reason = user, reason
+        try:
+            with transaction.atomic():
+                value.save()
+        except IntegrityError:
+            return None  # someone created the cell meanwhile
+        return value
+    row = edit.row
+    if row is None:
+        return None
+    row.text = edit.text
+    row.read_text()
+    written = MonthlyValue.objects.filter(pk=row.pk, version=edit.seen_version).update(
+        text=row.text,
+        value=row.value,
+        unit=row.unit,
+        updated_by=user,
+        updated_at=now,
+        version=F("version") + 1,
+    )
+    if not written:
+        return None
+    row.version, row.updated_by, row.updated_at = edit.seen_version + 1, user, now
+    MonthlyValue.history.bulk_history_create(
+        [row], update=True, default_user=user, default_change_reason=reason, default_date=now
+    )
+    return row
+
+
+def write_monthly_values(create: list, update: list, source: Source, *, indicators) -> None:
+    """Bulk form for imports and undo: rows the caller prepared (their texts set, updated
+    rows read under a lock in the same transaction). `indicators` maps indicator id →
+    Indicator, for the check. Versions are raised here; history per reason."""
+    objects = create + update
+    kpi_indicators = dict(
+        Kpi.objects.filter(pk__in={o.kpi_id for o in objects}).values_list("pk", "indicator_id")
+    )
+    cells = [
+        Cell(o.kpi_id, indicators[kpi_indicators[o.kpi_id]], o.month, o.series, o.text)
+        for o in objects
+    ]
+    findings = [
+        Finding(obj, "text", finding)
+        for obj, found in zip(objects, check_cells(cells), strict=True)
+        for finding in found
+    ]
+    _enforce(findings, source)
+    reasons = _reasons(objects, findings, source)
+    now = timezone.now()
+    user = source.history_user
+    for obj in objects:
+        obj.read_text()
+        obj.updated_by, obj.updated_at = user, now
+    for obj in update:
+        obj.version += 1
+    if create:
+        bulk.insert(MonthlyValue, create)
+        _read_back_ids(create)
+    for reason, group in _grouped(create, reasons):
+        bulk.insert_history(MonthlyValue, group, user=user, reason=reason, date=now)
+    names = ["text", "value", "unit", "updated_by", "updated_at", "version"]
+    for reason, group in _grouped(update, reasons):
+        bulk_update_with_history(
+            group,
+            MonthlyValue,
+            names,
+            batch_size=BATCH_SIZE,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=now,
+        )
+
+
+def _read_back_ids(objects: list[MonthlyValue]) -> None:
+    """The new rows' primary keys, by natural key (unique per KPI, month and series)."""
+    by_key = {(o.kpi_id, o.month, o.series): o for o in objects}
+    kpi_ids = sorted({o.kpi_id for o in objects})
+    for start in range(0, len(kpi_ids), BATCH_SIZE):
+        stored = MonthlyValue.objects.filter(kpi_id__in=kpi_ids[start : start + BATCH_SIZE])
+        for pk, *key in stored.values_list("pk", "kpi_id", "month", "series"):
+            if (obj := by_key.get(tuple(key))) is not None:
+                obj.pk = pk
+                obj._state.adding, obj._state.db = False, MonthlyValue.objects.db
+
+
+def delete_monthly_values(values: list[MonthlyValue], source: Source) -> None:
+    with transaction.atomic():
+        _delete(values, source)
+
+
+# --- KPIs ----------------------------------------------------------------------------------
+
+
+def save_kpis(kpis: list[Kpi], source: Source, *, marks_set: Iterable[Kpi] = ()) -> list[Kpi]:
+    """Create or update KPIs (new ones have no primary key), then evaluate their neighbours.
+
+    `marks_set` are the KPIs whose mark the writer sets now (a person choosing a mark, an
+    import row that carries one): their manual mark is fresh, not stale. Returns the KPIs
+    written (those whose content changed).
+    """
+    with transaction.atomic():
+        written = _write_kpis(kpis, source, marks_set={id(k) for k in marks_set}, check=True)
+        _refresh_neighbours(written, source)
+    return written
+
+
+def delete_kpis(kpis: list[Kpi], source: Source) -> None:
+    """Delete KPIs (their monthly values go with them) and evaluate their neighbours."""
+    with transaction.atomic():
+        keys = [_key(k) for k in kpis]
+        # Their monthly values first, so that their history rows carry the reason too.
+        _delete(list(MonthlyValue.objects.filter(kpi__in=kpis)), source)
+        _delete(kpis, source)
+        _refresh_neighbours_of(keys, source)
+
+
+def confirm_mark(kpi: Kpi, source: Source) -> Kpi:
+    """要再確認 → confirmed: the person keeps the manual mark under the new 達成."""
+    kpi.mark_stale = False
+    save_kpis([kpi], source, marks_set=[kpi])
+    return kpi
+
+
+def acknowledge_publication(plan: BranchPlan, source: Source) -> int:
+    """Publishing (again) makes the live rows the published ones: the flags go."""
+    flagged = list(
+        Kpi.objects.filter(
+            branch_id=plan.branch_id,
+            fiscal_year_id=plan.fiscal_year_id,
+            changed_after_publication=True,
+        ).select_related("fiscal_year", "indicator")
+    )
+    for kpi in flagged:
+        kpi.changed_after_publication = False
+    with transaction.atomic():
+        _write_kpis(flagged, source, marks_set=set(), check=False)
+    return len(flagged)
+
+
+def _write_kpis(kpis, source: Source, *, marks_set: set, check: bool) -> list:
+    if not kpis:
+        return []
+    existing = [k for k in kpis if k.pk is not None]
+    stored = {
+        k.pk: k
+        for k in Kpi.objects.filter(pk__in=[k.pk for k in existing]).select_related(
+            "fiscal_year", "indicator"
+        )
+    }
+    befores = {pk: _image(k) for pk, k in stored.items()}
+    findings = []
+    if check:
+        for kpi in kpis:
+            findings += [Finding(kpi, "", f) for f in check_kpi(kpi, befores.get(kpi.pk))]
+    _enforce(findings, source)
+    previous = _previous_actuals(kpis)
+    for kpi in sorted(kpis, key=lambda k: k.fiscal_year.start_year):
+        kpi.evaluate_texts(previous.get(_key(kpi)))
+        previous[(kpi.branch_id, kpi.indicator_id, kpi.fiscal_year.start_year + 1)] = (
+            kpi.actual_text
+        )
+    published = _published_plans(kpis)
+    create, update = [], []
+    for kpi in kpis:
+        before = befores.get(kpi.pk)
+        _apply_mark_rules(kpi, before, id(kpi) in marks_set, published)
+        if before is None:
+            create.append(kpi)
+        elif _image(kpi) != before:
+            kpi.version = stored[kpi.pk].version + 1
+            update.append(kpi)
+    reasons = _reasons(kpis, findings, source)
+    user = source.history_user
+    now = timezone.now()
+    for reason, group in _grouped(create, reasons):
+        bulk_create_with_history(
+            group,
+            Kpi,
+            batch_size=BATCH_SIZE,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=now,
+        )
+    names = [f.name for f in Kpi._meta.concrete_fields if f.name != "id"]
+    for kpi in update:
+        kpi.updated_at = now
+    for reason, group in _grouped(update, reasons):
+        bulk_update_with_history(
+            group,
+            Kpi,
+            names,
+            batch_size=BATCH_SIZE,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=now,
+        )
+    return create + update
+
+
+def _apply_mark_rules(kpi: Kpi, before: dict | None, mark_set: bool, published: set) -> None:
+    verdict_moved = before is not None and any(
+        getattr(kpi, name) != before[name] for name in Kpi.VERDICT_FIELDS
+    )
+    if kpi.mark_source != Kpi.MarkSource.MANUAL or mark_set or before is None:
+        kpi.mark_stale = False
+    elif any(getattr(kpi, name) != before[name] for name in ("achieved", "suggested_mark")):
+        kpi.mark_stale = True
+    if (kpi.branch_id, kpi.fiscal_year_id) in published and (before is None or verdict_moved):
+        kpi.changed_after_publication = True
+
+
+def _published_plans(kpis) -> set:
+    pairs = {(k.branch_id, k.fiscal_year_id) for k in kpis}
+    plans = BranchPlan.objects.filter(
+        branch_id__in={b for b, _ in pairs},
+        fiscal_year_id__in={y for _, y in pairs},
+        status=BranchPlan.Status.PUBLISHED,
+    ).values_list("branch_id", "fiscal_year_id")
+    return {pair for pair in plans if pair in pairs}
+
+
+def _previous_actuals(kpis) -> dict:
+    """{(branch, indicator, year): the stored actual text of the year before}."""
+    keys = {_key(k) for k in kpis}
+    wanted = {(b, i, y - 1) for b, i, y in keys}
+    rows = Kpi.objects.filter(
+        branch_id__in={b for b, _, _ in wanted},
+        indicator_id__in={i for _, i, _ in wanted},
+        fiscal_year__start_year__in={y for _, _, y in wanted},
+    ).values_list("branch_id", "indicator_id", "fiscal_year__start_year", "actual_text")
+    return {(b, i, y + 1): text for b, i, y, text in rows if (b, i, y) in wanted}
+
+
+def _refresh_neighbours(written: list[Kpi], source: Source) -> None:
+    _refresh_neighbours_of([_key(k) for k in written], source, exclude={k.pk for k in written})
+
+
+def _refresh_neighbours_of(keys, source: Source, exclude=frozenset()) -> None:
+    """Evaluate the previous and next year's KPI of each (branch, indicator, year) again
+    and write those whose evaluation changed."""
+    if not keys:
+        return
+    years = {y + d for _, _, y in keys for d in (-1, 1)}
+    wanted = {(b, i, y + d) for b, i, y in keys for d in (-1, 1)}
+    candidates = [
+        k
+        for k in Kpi.objects.filter(
+            branch_id__in={b for b, _, _ in keys},
+            indicator_id__in={i for _, i, _ in keys},
+            fiscal_year__start_year__in=years,
+        ).select_related("fiscal_year", "indicator")
+        if _key(k) in wanted and k.pk not in exclude
+    ]
+    if not candidates:
+        return
+    derived = replace(source, note="（前後の年度の変更による再評価）")
+    _write_kpis(candidates, derived, marks_set=set(), check=False)
+
+
+def _key(kpi: Kpi) -> tuple[int, int, int]:
+    return (kpi.branch_id, kpi.indicator_id, kpi.fiscal_year.start_year)
+
+
+def _image(obj) -> dict:
+    return {
+        f.attname: getattr(obj, f.attname)
+        for f in type(obj)._meta.concrete_fields
+        if f.name not in _BOOKKEEPING
+    }
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def _reasons(objects, findings: list[Finding], source: Source) -> dict:
+    """{id(obj): change reason}: the warnings a person confirmed on that row, named."""
+    warned = defaultdict(list)
+    for finding in findings:
+        warned[id(finding.key)].append(finding.message)
+    return {id(obj): source.reason(warned.get(id(obj), ())) for obj in objects}
+
+
+def _grouped(objects, reasons: dict):
+    groups = defaultdict(list)
+    for obj in objects:
+        groups[reasons[id(obj)]].append(obj)
+    return groups.items()
+
+
+def _delete(objects, source: Source) -> None:
+    """Delete with django-simple-history's "-" rows carrying the reason."""
+    if not objects:
+        return
+    reason = source.reason()
+    for obj in objects:
+        obj._change_reason = reason
+        obj._history_user = source.history_user
+    collector = Collector(using=router.db_for_write(type(objects[0])))
+    collector.collect(objects)
+    collector.delete()
