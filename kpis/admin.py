@@ -1,6 +1,11 @@
+import copy
+
+from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from kpis import writes
 from kpis.entry import services
 from kpis.models import (
     Activity,
@@ -44,7 +49,7 @@ class BranchPlanAdmin(SimpleHistoryAdmin):
     search_fields = ["branch__name", "branch__code"]
     list_select_related = ["branch", "fiscal_year"]
     readonly_fields = ["submitted_by", "submitted_at", "published_by", "published_at"]
-    actions = ["publish_plans", "reopen_plans"]
+    actions = ["publish_plans", "reopen_plans", "republish_plans"]
 
     def _transition(self, request, queryset, name):
         """The same workflow step as on the entry pages; plans in another state are listed."""
@@ -72,6 +77,17 @@ class BranchPlanAdmin(SimpleHistoryAdmin):
     @admin.action(description="選択した公表済みの計画の公表を取り消す（支部が再び編集可能）")
     def reopen_plans(self, request, queryset):
         self._transition(request, queryset, "reopen")
+
+    @admin.action(description="公表後の変更（公表後に変更あり）を確認し、今の内容で再公表する")
+    def republish_plans(self, request, queryset):
+        done = 0
+        for plan in queryset.filter(status=BranchPlan.Status.PUBLISHED):
+            source = writes.Source(writes.Channel.ADMIN, request.user, "再公表")
+            done += writes.acknowledge_publication(plan, source)
+            plan.published_by, plan.published_at = request.user, timezone.now()
+            plan._history_user, plan._change_reason = request.user, "再公表"
+            plan.save()
+        self.message_user(request, f"公表後の変更 {done}件を確認し、再公表しました。")
 
 
 @admin.register(Pillar)
@@ -129,8 +145,96 @@ class IndicatorAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+CONFLICT = (
+    "ほかの人が先に変更しました（この画面を開いた後に保存されています）。"
+    "ページを開き直して、現在の内容を確かめてから変更してください。"
+)
+
+
+class WritePathForm(forms.ModelForm):
+    """Admin forms of KPI data: the version the page was opened with, and the confirmation
+    of warnings. The value check is the write path's (kpis.writes), as on every channel."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    confirm_warnings = forms.BooleanField(
+        label="警告を確認して保存する",
+        required=False,
+        help_text="100%を超える率など、ありえるが誤りかもしれない値を保存するときにチェックします。",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
+
+    def _check_version(self):
+        seen = self.cleaned_data.get("seen_version")
+        if self.instance.pk is None:
+            return
+        stored = type(self.instance).objects.filter(pk=self.instance.pk)
+        if seen is None or stored.values_list("version", flat=True).first() != seen:
+            raise forms.ValidationError(CONFLICT)
+
+    def _report(self, findings) -> None:
+        errors = [f for f in findings if f.is_error]
+        for finding in errors:
+            self.add_error(None, finding.message)
+        if not errors and findings and not self.cleaned_data.get("confirm_warnings"):
+            for finding in findings:
+                self.add_error("confirm_warnings", finding.message)
+
+
+class KpiAdminForm(WritePathForm):
+    class Meta:
+        model = Kpi
+        fields = "__all__"  # noqa: DJ007 (the ModelAdmin chooses the fields it shows)
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_version()
+        if cleaned.get("indicator") is None:
+            return cleaned
+        # The instance takes the cleaned values only after clean(): check a copy.
+        kpi = copy.copy(self.instance)
+        for name in ("indicator", *writes.KPI_TEXTS):
+            if name in cleaned:
+                setattr(kpi, name, cleaned[name])
+        before = Kpi.objects.filter(pk=kpi.pk).values().first() if kpi.pk else None
+        self._report(writes.check_kpi(kpi, before))
+        return cleaned
+
+
+class MonthlyValueAdminForm(WritePathForm):
+    class Meta:
+        model = MonthlyValue
+        fields = "__all__"  # noqa: DJ007 (the ModelAdmin chooses the fields it shows)
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_version()
+        kpi, month, series = (
+            cleaned.get(name, getattr(self.instance, name, None))
+            for name in ("kpi", "month", "series")
+        )
+        if kpi is None or month is None or not series:
+            return cleaned
+        cell = writes.Cell(kpi.pk, kpi.indicator, month, series, cleaned.get("text") or "")
+        (findings,) = writes.check_cells([cell])
+        self._report(findings)
+        return cleaned
+
+
+def _source(request, form) -> writes.Source:
+    confirmed = bool(form.cleaned_data.get("confirm_warnings"))
+    return writes.Source(writes.Channel.ADMIN, request.user, confirmed=confirmed)
+
+
 @admin.register(Kpi)
 class KpiAdmin(SimpleHistoryAdmin):
+    """Edits go through the write path: evaluation, neighbouring years, manual marks,
+    versions and history are kept as on the entry pages."""
+
+    form = KpiAdminForm
     list_display = [
         "branch",
         "fiscal_year",
@@ -145,6 +249,8 @@ class KpiAdmin(SimpleHistoryAdmin):
         "fiscal_year",
         "mark",
         "mark_source",
+        "mark_stale",
+        "changed_after_publication",
         "achieved",
         "branch__region",
         "measure__pillar__number",
@@ -172,12 +278,33 @@ class KpiAdmin(SimpleHistoryAdmin):
         "evaluation_baseline",
         "baseline_source",
         "evaluation_problem",
+        "evaluation_problem_code",
+        "mark_stale",
+        "changed_after_publication",
+        "version",
         "updated_at",
     ]
+
+    def save_model(self, request, obj, form, change):
+        mark_set = any(name in form.changed_data for name in ("mark", "mark_source", "mark_reason"))
+        if mark_set and obj.mark != obj.suggested_mark:
+            obj.mark_source = Kpi.MarkSource.MANUAL
+        writes.save_kpis([obj], _source(request, form), marks_set=[obj] if mark_set else ())
+
+    def delete_model(self, request, obj):
+        writes.delete_kpis([obj], writes.Source(writes.Channel.ADMIN, request.user))
+
+    def delete_queryset(self, request, queryset):
+        kpis = list(queryset.select_related("fiscal_year", "indicator"))
+        writes.delete_kpis(kpis, writes.Source(writes.Channel.ADMIN, request.user))
 
 
 @admin.register(MonthlyValue)
 class MonthlyValueAdmin(SimpleHistoryAdmin):
+    """Edits go through the write path: the value check, the version (a grid form opened
+    before an admin's correction gets a conflict, not an overwrite) and history."""
+
+    form = MonthlyValueAdminForm
     list_display = [
         "kpi",
         "month",
@@ -192,7 +319,35 @@ class MonthlyValueAdmin(SimpleHistoryAdmin):
     search_fields = ["kpi__indicator__name", "kpi__branch__name", "text"]
     list_select_related = ["kpi__branch", "kpi__fiscal_year", "kpi__indicator", "updated_by"]
     raw_id_fields = ["kpi"]
-    readonly_fields = ["value", "unit", "updated_at", "version"]
+    readonly_fields = ["value", "unit", "updated_by", "updated_at", "version"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A stored value stays the same cell; moving it would be a delete and a create.
+        fixed = ["kpi", "month", "series"] if obj is not None else []
+        return [*fixed, *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        edit = writes.MonthlyEdit(
+            obj.kpi,
+            obj.month,
+            obj.series,
+            obj.text,
+            form.cleaned_data.get("seen_version") or 0 if change else 0,
+            obj if change else None,
+        )
+        try:
+            (saved,) = writes.save_monthly_values([edit], _source(request, form))
+        except writes.VersionConflict:
+            messages.error(request, CONFLICT)
+            return
+        obj.pk, obj.version = saved.pk, saved.version
+
+    def delete_model(self, request, obj):
+        writes.delete_monthly_values([obj], writes.Source(writes.Channel.ADMIN, request.user))
+
+    def delete_queryset(self, request, queryset):
+        source = writes.Source(writes.Channel.ADMIN, request.user)
+        writes.delete_monthly_values(list(queryset), source)
 
 
 @admin.register(Comment)

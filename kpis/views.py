@@ -14,6 +14,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from branches.models import Branch, Region
+from branches.roles import is_admin, membership_of
 from kpis import downloads, summary
 from kpis.access import branch_year_for_user, may_read_published, visible
 from kpis.evaluation import Direction
@@ -79,7 +80,16 @@ def branch_latest(request, code):
 def branch_year(request, code, year):
     branch, fiscal_year, plan = branch_year_for_user(request.user, code, year)
     report = summary.branch_report(request.user, branch, fiscal_year, plan)
-    return render(request, "kpis/branch_year.html", {"report": report})
+    membership = membership_of(request.user)
+    context = {
+        "report": report,
+        # 要再確認 marks are the branch's and head office's to resolve; 公表後に変更あり
+        # is head office's (republish or revert).
+        "review_flags": is_admin(request.user)
+        or (membership is not None and membership.branch_id == branch.pk),
+        "publication_flags": is_admin(request.user),
+    }
+    return render(request, "kpis/branch_year.html", context)
 
 
 @method_decorator(reader_required, name="dispatch")

@@ -38,7 +38,7 @@ BATCH_SIZE = 500
 MONTHLY_TEXT_LENGTH = MonthlyValue._meta.get_field("text").max_length
 # Fields that say who and when, not what: a write that changes only these changes nothing.
 _BOOKKEEPING = {"id", "updated_at", "updated_by", "version"}
-_KPI_TEXTS = {
+KPI_TEXTS = {
     "target_text": "目標",
     "actual_text": "実績",
     "previous_actual_text": "前年度実績",
@@ -197,7 +197,7 @@ def check_kpi(kpi: Kpi, before: dict | None = None) -> list[checks.Finding]:
     stored text is not refused again because another field of the row changes."""
     unit = kpi.indicator.unit if kpi.indicator_id else ""
     findings = []
-    for name, label in _KPI_TEXTS.items():
+    for name, label in KPI_TEXTS.items():
         text = getattr(kpi, name)
         if before is not None and before.get(name) == text:
             continue

@@ -445,14 +445,19 @@ def set_actual(request, code, year, pk):
 def set_mark(request, code, year, pk):
     scope = _scope(request, code, year)
     kpi = _kpi(scope, pk)
-    if "computed" in request.POST:
+    if "computed" in request.POST or "confirm" in request.POST:
         form = StampForm(request.POST)
         if not form.is_valid():
             messages.error(request, BROKEN_FORM)
             return redirect(_kpi_url(scope, kpi))
 
         def action():
-            updated = services.return_mark_to_computed(scope, kpi, form.cleaned_data["stamp"])
+            stamp = form.cleaned_data["stamp"]
+            if "confirm" in request.POST:
+                updated = services.confirm_mark(scope, kpi, stamp)
+                messages.success(request, f"手動の結果「{updated.mark}」を再確認しました。")
+                return
+            updated = services.return_mark_to_computed(scope, kpi, stamp)
             messages.success(request, f"結果を自動判定（{updated.mark}）に戻しました。")
 
         return _review(request, scope, kpi, action)
