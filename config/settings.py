@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "config.middleware.BusyDatabaseMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -87,6 +88,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# A request waits at most this long for a lock held by another transaction; then it gets
+# the 503 page (config.middleware.BusyDatabaseMiddleware) instead of a page that hangs.
+DB_LOCK_TIMEOUT = env.int("KPI_DB_LOCK_TIMEOUT", default=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer saves; IMMEDIATE takes the write lock at
     # BEGIN so concurrent savers wait (busy timeout) instead of failing mid-transaction.
@@ -94,11 +98,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": DB_LOCK_TIMEOUT,
         }
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
+    # Row locks are held until commit: waiting for one is bounded by lock_timeout, and a
+    # runaway statement (which would hold its locks) by statement_timeout. 0 turns one off.
+    DB_STATEMENT_TIMEOUT = env.int("KPI_DB_STATEMENT_TIMEOUT", default=30)
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = (
+        f"{_options.get('options', '')} -c lock_timeout={DB_LOCK_TIMEOUT}s"
+        f" -c statement_timeout={DB_STATEMENT_TIMEOUT}s"
+    ).strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,52 @@
+"""Middleware of the whole site."""
+
+import logging
+import sqlite3
+
+from django.db import OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+# SQLite's primary result codes for "another connection holds the lock"; Python reports the
+# extended code, whose low byte is the primary one.
+SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+# PostgreSQL: lock_not_available (lock_timeout), query_canceled (statement_timeout),
+# deadlock_detected.
+POSTGRES_BUSY_STATES = {"55P03", "57014", "40P01"}
+RETRY_AFTER_SECONDS = 10
+
+
+def is_database_busy(exception: BaseException) -> bool:
+    """Whether the database refused because another transaction held a lock too long."""
+    if not isinstance(exception, OperationalError):
+        return False
+    cause = exception.__cause__
+    sqlite_code = getattr(cause, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in SQLITE_BUSY_CODES
+    return getattr(cause, "sqlstate", None) in POSTGRES_BUSY_STATES
+
+
+class BusyDatabaseMiddleware:
+    """A request that meets a locked database gets 503 with Retry-After, never a 500.
+
+    The lock waits are short (DATABASES options in config/settings.py), so the person sees
+    this page within seconds instead of a page that hangs. The template needs no database,
+    which is busy.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_database_busy(exception):
+            return None
+        logger.warning("database busy: %s %s (%s)", request.method, request.path, exception)
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
