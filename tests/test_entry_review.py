@@ -24,6 +24,9 @@ def post_actual(client, kpi):
         ("sum", "件", {4: "10件", 5: "２０件", 6: "△2"}, "28件 (R5.6現在)"),
         ("cumulative", "事業所", {4: "100", 5: "1,150事業所"}, "1,150事業所 (R5.5現在)"),
         ("point", "%", {4: "50%", 3: "61.5%"}, "61.5%"),
+        # The latest value as written: its decimals are the branch's, full width is not.
+        ("point", "%", {4: "50%", 3: "９５．０％"}, "95.0%"),
+        ("point", "%", {3: "1.00"}, "1.00%"),
     ],
 )
 def test_manager_sets_the_annual_actual_from_the_monthly_series(

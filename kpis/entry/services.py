@@ -29,7 +29,7 @@ from kpis.models import (
     Kpi,
     MonthlyValue,
 )
-from kpis.notation import format_value
+from kpis.notation import as_written, format_value, parse_value
 
 MAX_COMMENT = Comment._meta.get_field("body").max_length
 
@@ -168,9 +168,12 @@ class YearToDate:
     value: Decimal | None
     unit: str
     last_month: int | None
+    written: str = ""  # a latest value (累計, 時点) as the branch wrote it
 
     def display(self) -> str:
-        return "—" if self.value is None else format_number(self.value, self.unit)
+        if self.value is None:
+            return "—"
+        return self.written or format_number(self.value, self.unit)
 
 
 def year_to_date(kpi: Kpi, values: dict[int, MonthlyValue]) -> YearToDate:
@@ -191,9 +194,16 @@ def year_to_date(kpi: Kpi, values: dict[int, MonthlyValue]) -> YearToDate:
     last_month = numbers[-1][0]
     if indicator.aggregation == Indicator.Aggregation.SUM:
         value = sum((number for _, number in numbers), Decimal(0))
-    else:
-        value = numbers[-1][1]
-    return YearToDate(label, value, unit, last_month)
+        return YearToDate(label, value, unit, last_month)
+    return YearToDate(label, numbers[-1][1], unit, last_month, _written(values[last_month], unit))
+
+
+def _written(value: MonthlyValue, unit: str) -> str:
+    """The cell as written (`95.0%`, not 95%), with the indicator's unit if it had none."""
+    reading = parse_value(value.text)
+    if reading.unit:
+        return as_written(value.text)
+    return as_written(format_value(reading.value, unit))
 
 
 def actual_text_for(fiscal_year: FiscalYear, ytd: YearToDate) -> str:

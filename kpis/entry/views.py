@@ -34,8 +34,7 @@ from kpis.entry.forms import (
     versions_field,
 )
 from kpis.eras import FISCAL_MONTHS
-from kpis.models import BranchPlan, Comment, FiscalYear, Indicator, Kpi, MonthlyValue
-from kpis.notation import as_written
+from kpis.models import BranchPlan, Comment, FiscalYear, Kpi, MonthlyValue
 
 logger = logging.getLogger("kpis.entry")
 
@@ -163,13 +162,6 @@ def _comments(scope: services.EntryScope, **filters) -> list[Comment]:
     )
 
 
-def _ytd_text(kpi: Kpi, ytd: services.YearToDate, values: dict[int, MonthlyValue]) -> str:
-    """A latest value (累計, 時点) as it was written; a sum of months as computed."""
-    if ytd.value is None or kpi.indicator.aggregation == Indicator.Aggregation.SUM:
-        return ytd.display()
-    return as_written(values[ytd.last_month].text)
-
-
 def _grid_table(form: GridForm, scope, today, comments: list[Comment]) -> list[dict]:
     """What the template shows per row and cell (bound field, lock, comments, links)."""
     commented = defaultdict(int)
@@ -198,7 +190,7 @@ def _grid_table(form: GridForm, scope, today, comments: list[Comment]) -> list[d
         table.append(
             {
                 "row": row,
-                "ytd_text": _ytd_text(row.kpi, row.ytd, row.values),
+                "ytd_text": row.ytd.display(),
                 "versions": form[versions_field(row.kpi.pk)],
                 "cells": cells,
                 "url": _kpi_url(scope, row.kpi),
@@ -394,7 +386,7 @@ def _render_kpi(request, scope, kpi, *, mark_form=None, status=200):
         "kpi": kpi,
         "months": months,
         "ytd": ytd,
-        "ytd_text": _ytd_text(kpi, ytd, values),
+        "ytd_text": ytd.display(),
         "proposed_actual": (
             services.actual_text_for(scope.fiscal_year, ytd) if ytd.value is not None else ""
         ),
