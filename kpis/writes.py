@@ -8,7 +8,7 @@ here once:
 - versions: every change raises the row's version, so a form or an undo that saw an older
   version finds out;
 - history: one django-simple-history row per change, whose reason starts with the channel
-  (画面入力 / 取り込み #N / 管理画面 / 取り消し #N / コマンド);
+  (画面入力 / 取り込み #N / 管理画面 / 取り消し #N; the commands write through imports);
 - evaluation: a written KPI is evaluated from its texts and the stored previous-year actual,
   and so is every KPI that depends on it — the same branch and indicator in the next and
   the previous fiscal year — after a change, a creation or a deletion;
@@ -54,7 +54,6 @@ class Channel(StrEnum):
     IMPORT = "取り込み"
     UNDO = "取り消し"
     ADMIN = "管理画面"
-    COMMAND = "コマンド"
 
 
 @dataclass(frozen=True)
