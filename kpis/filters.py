@@ -5,7 +5,8 @@ from django import forms
 from django.db.models import Q
 
 from branches.models import Branch, Region
-from kpis.models import FiscalYear, Indicator, Mark, Measure, Pillar
+from kpis.access import visible
+from kpis.models import FiscalYear, Indicator, Kpi, Mark, Measure, Pillar
 
 ACHIEVED_CHOICES = [("yes", "達成"), ("no", "未達成"), ("unknown", "判定なし")]
 FLAG_CHOICES = [("yes", "高"), ("no", "高でない")]
@@ -66,18 +67,26 @@ class KpiFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Pillars, groups and indicators that appear only in plans the reader may not read
+        # (drafts) are not offered: their names are not published yet.
+        measures = visible(self.request.user, Measure.objects.all())
+        kpis = visible(self.request.user, Kpi.objects.all())
         choices = {
             "fiscal_year": [(y.start_year, y.label) for y in FiscalYear.objects.all()],
             "branch": [(b.code, f"{b.code} {b.name}") for b in Branch.objects.all()],
-            "pillar": _pillar_choices(),
+            "pillar": _pillar_choices(measures),
             "group": [
                 (g, g)
-                for g in Measure.objects.exclude(group="")
+                for g in measures.exclude(group="")
                 .order_by("group")
                 .values_list("group", flat=True)
                 .distinct()
             ],
-            "indicator": list(Indicator.objects.order_by("name").values_list("slug", "name")),
+            "indicator": list(
+                Indicator.objects.filter(pk__in=kpis.values("indicator_id"))
+                .order_by("name")
+                .values_list("slug", "name")
+            ),
         }
         for name, values in choices.items():
             self.filters[name].extra["choices"] = values
@@ -110,9 +119,10 @@ class KpiFilter(django_filters.FilterSet):
         return queryset
 
 
-def _pillar_choices():
-    """One choice per pillar number; the wording of the newest plan names it."""
+def _pillar_choices(measures):
+    """One choice per pillar number of the given measures; the newest wording names it."""
     names = {}
-    for number, name in Pillar.objects.order_by("number", "-pk").values_list("number", "name"):
+    pillars = Pillar.objects.filter(pk__in=measures.values("pillar_id"))
+    for number, name in pillars.order_by("number", "-pk").values_list("number", "name"):
         names.setdefault(number, name)
     return [(number, f"{number}. {name}") for number, name in names.items()]

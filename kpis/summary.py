@@ -203,6 +203,8 @@ class KpiView(WrittenActual):
 
     kpi: Kpi
     previous_actual: str
+    # Whether the reader may read the previous year's KPI that a baseline may come from.
+    previous_year_readable: bool = False
     trend_chart: str = ""
     monthly_chart: str = ""
     monthly_rows: list[tuple[str, list[str]]] = field(default_factory=list)
@@ -216,6 +218,10 @@ class KpiView(WrittenActual):
         """What a relative target (対前年度以上) was evaluated against, or why not yet."""
         kpi = self.kpi
         if kpi.evaluation_baseline is not None:
+            if kpi.baseline_source == "stored_previous" and not self.previous_year_readable:
+                # The stored actual of a year the reader may not read (a draft): its value
+                # stays hidden; the published 達成 and mark of this year are shown as usual.
+                return "前年度の実績は未公表です"
             unit = kpi.target_unit or kpi.actual_unit or kpi.indicator.unit
             value = format_number(kpi.evaluation_baseline, unit)
             return f"{value}（{BASELINE_SOURCES.get(kpi.baseline_source, '')}）"
@@ -358,6 +364,7 @@ def _kpi_view(kpi: Kpi, fiscal_year: FiscalYear, history) -> KpiView:
     return KpiView(
         kpi=kpi,
         previous_actual=previous_text,
+        previous_year_readable=stored_previous is not None,
         trend_chart=charts.trend_chart(
             trend_years,
             [points[y][0] for y in trend_years],

@@ -131,12 +131,16 @@ def indicator_list(request):
 def indicator_compare(request, slug, year):
     indicator = get_object_or_404(Indicator, slug=slug)
     fiscal_year = get_object_or_404(FiscalYear, start_year=year)
+    years = summary.comparison_years(request.user, indicator)
+    if not years:
+        # Used only in plans the reader may not read: its name and definition stay unpublished.
+        raise Http404("この指標は閲覧できません。")
     ranked = summary.ranked_kpis(request.user, indicator, fiscal_year)
     context = {
         "indicator": indicator,
         "fiscal_year": fiscal_year,
         "ranked": ranked,
-        "years": summary.comparison_years(request.user, indicator),
+        "years": years,
         "chart": summary.comparison_chart(indicator, ranked),
         "order_note": summary.ORDER_NOTES[Direction(indicator.direction)],
     }

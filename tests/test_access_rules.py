@@ -72,7 +72,10 @@ RULES = {
     "kpis:branch_year": Rule(get=(LOGIN, 404, 200, 200, 404, 200), kwargs=SAITAMA_2023),
     "kpis:kpi_table": Rule(get=READERS),
     "kpis:indicator_list": Rule(get=READERS),
-    "kpis:indicator_compare": Rule(get=READERS, kwargs={"slug": SLUG, "year": 2023}),
+    # 埼玉's indicator is used only in its draft: unknown to those who may not read it.
+    "kpis:indicator_compare": Rule(
+        get=(LOGIN, 404, 200, 200, 404, 200), kwargs={"slug": SLUG, "year": 2023}
+    ),
     # Monthly entry (kpis.entry): members of the branch and admins; review by managers.
     "entry:index": Rule(get=(LOGIN, 403, DONE, DONE, DONE, 200)),
     "entry:grid": Rule(get=OWN_BRANCH, post=OWN_BRANCH_WRITE, kwargs=SAITAMA_2023, data=GRID),
