@@ -5,10 +5,15 @@ from django import forms
 from django.db.models import Q
 
 from branches.models import Branch, Region
+from kpis import vocabulary
 from kpis.access import visible
 from kpis.models import FiscalYear, Indicator, Kpi, Mark, Measure, Pillar
 
-ACHIEVED_CHOICES = [("yes", "達成"), ("no", "未達成"), ("unknown", "判定なし")]
+ACHIEVED_CHOICES = [
+    ("yes", vocabulary.ACHIEVED_WORDS[True]),
+    ("no", vocabulary.ACHIEVED_WORDS[False]),
+    ("unknown", "判定なし"),
+]
 FLAG_CHOICES = [("yes", "高"), ("no", "高でない")]
 
 

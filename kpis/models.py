@@ -232,9 +232,9 @@ class Indicator(models.Model):
     """A national KPI indicator (指標), the same in every branch so branches compare."""
 
     class Aggregation(models.TextChoices):
-        SUM = "sum", "単月の合計"
-        CUMULATIVE = "cumulative", "累計"
-        POINT = "point", "時点"
+        SUM = vocabulary.Aggregation.SUM, vocabulary.AGGREGATION_LABELS["sum"]
+        CUMULATIVE = vocabulary.Aggregation.CUMULATIVE, vocabulary.AGGREGATION_LABELS["cumulative"]
+        POINT = vocabulary.Aggregation.POINT, vocabulary.AGGREGATION_LABELS["point"]
 
     name = models.CharField("指標名", max_length=200, unique=True)
     slug = models.SlugField("URL名", max_length=200, unique=True, allow_unicode=True)
@@ -274,8 +274,8 @@ class Kpi(models.Model):
     """
 
     class MarkSource(models.TextChoices):
-        COMPUTED = "computed", "自動判定"
-        MANUAL = "manual", "手動"
+        COMPUTED = vocabulary.MarkSource.COMPUTED, vocabulary.MARK_SOURCE_LABELS["computed"]
+        MANUAL = vocabulary.MarkSource.MANUAL, vocabulary.MARK_SOURCE_LABELS["manual"]
 
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="kpis")
     fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="kpis")
@@ -429,8 +429,8 @@ class MonthlyValue(models.Model):
     """A KPI's value for one month, single-month (単月) or cumulative (累計)."""
 
     class Series(models.TextChoices):
-        SINGLE = "single", "単月"
-        CUMULATIVE = "cumulative", "累計"
+        SINGLE = vocabulary.Series.SINGLE, vocabulary.SERIES_LABELS["single"]
+        CUMULATIVE = vocabulary.Series.CUMULATIVE, vocabulary.SERIES_LABELS["cumulative"]
 
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="monthly_values")
     month = models.PositiveSmallIntegerField(

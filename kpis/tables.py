@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from kpis import vocabulary
 from kpis.evaluation import MARKS
 from kpis.notation import as_written
 from kpis.summary import percent, written_actual
@@ -18,7 +19,7 @@ from kpis.summary import percent, written_actual
 TABLE_TEMPLATE = "kpis/_table.html"  # Japanese pagination
 IMPORTANT_BADGE = '<span class="badge badge-important" title="重要度：高">重要</span>'
 DIFFICULT_BADGE = '<span class="badge badge-difficult" title="困難度：高">困難</span>'
-ACHIEVED_LABELS = {True: "達成", False: "未達成", None: "—"}
+ACHIEVED_LABELS = {**vocabulary.ACHIEVED_WORDS, None: "—"}
 PER_PAGE = 50
 MAX_PER_PAGE = 200
 

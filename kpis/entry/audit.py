@@ -27,7 +27,10 @@ KPI_FIELDS = [
 # Fields that hold a value as written: shown as pages show values (`９６．５％` → `96.5%`).
 WRITTEN_FIELDS = {"target_text", "actual_text", "previous_actual_text", "national_average_text"}
 # A new KPI's fields that still hold these defaults are not news in the trail.
-KPI_DEFAULTS = {"mark": Kpi._meta.get_field("mark").default, "mark_source": "computed"}
+KPI_DEFAULTS = {
+    "mark": Kpi._meta.get_field("mark").default,
+    "mark_source": Kpi._meta.get_field("mark_source").default,
+}
 MARK_SOURCES = dict(Kpi.MarkSource.choices)
 PLAN_STATUSES = dict(BranchPlan.Status.choices)
 SERIES = dict(MonthlyValue.Series.choices)

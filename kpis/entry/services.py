@@ -138,9 +138,7 @@ def latest_open_year() -> FiscalYear | None:
 
 
 def series_for(indicator: Indicator) -> str:
-    if indicator.aggregation == Indicator.Aggregation.CUMULATIVE:
-        return MonthlyValue.Series.CUMULATIVE
-    return MonthlyValue.Series.SINGLE
+    return vocabulary.SERIES_BY_AGGREGATION[indicator.aggregation]
 
 
 def series_label(indicator: Indicator) -> str:
