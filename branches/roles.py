@@ -40,6 +40,12 @@ def membership_of(user):
     return user._membership_cache
 
 
+def has_role(user) -> bool:
+    """Admin, council member or member of a branch: a logged-in user without any of these
+    has nothing to open yet."""
+    return is_admin(user) or is_council(user) or membership_of(user) is not None
+
+
 def ensure_role_groups(**kwargs):
     """Create the role groups and give them their permissions (run after every migrate)."""
     admin_group, _ = Group.objects.get_or_create(name=ADMIN_GROUP)

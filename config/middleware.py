@@ -5,7 +5,10 @@ import sqlite3
 
 from django.db import OperationalError
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+
+from branches.roles import has_role
 
 logger = logging.getLogger(__name__)
 
@@ -50,3 +53,30 @@ class BusyDatabaseMiddleware:
         response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+
+# Pages a logged-in user without a role may still open; the Django admin checks its own
+# permissions.
+OPEN_WITHOUT_ROLE = {"login", "logout"}
+
+
+class NoRoleMiddleware:
+    """A logged-in user with no role (not admin, not council, no branch) gets one page on
+    every URL: 403 saying so and whom to ask, and nothing else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if (
+            not request.user.is_authenticated
+            or match.view_name in OPEN_WITHOUT_ROLE
+            or "admin" in match.namespaces
+            or has_role(request.user)
+        ):
+            return None
+        return render(request, "no_role.html", status=403)

@@ -2,15 +2,17 @@
 
 RULES below is the rule table. Every named URL pattern (walked from the root resolver through
 every include; the Django admin's own pages are represented by admin:index) must have an
-entry, and every entry is asserted for six roles: anonymous, council (評議員), staff and
-manager of 埼玉 (11), staff of 千葉 (12) and a head-office admin (本部管理者). A new view
+entry, and every entry is asserted for seven roles: anonymous, council (評議員), staff and
+manager of 埼玉 (11), staff of 千葉 (12), a head-office admin (本部管理者) and a logged-in user
+with no role (no group, no branch), who gets the no-role page everywhere. A new view
 without a rule fails `test_every_url_pattern_has_a_rule`; a rule the code does not enforce
 fails `test_rule_is_enforced`.
 
 The URLs point at 埼玉's open fiscal year 2023, whose plan is a draft (unpublished), with a
 KPI, a monthly value and an import batch; 千葉's 2023 plan is published. Statuses:
 LOGIN = 302 to a login page, DONE = 302 elsewhere (the action ran, or "go there"),
-200, 403, 404 (unknown or not readable: nothing leaks), 405 (method not allowed).
+200, 403, 404 (unknown or not readable: nothing leaks), 405 (method not allowed),
+NO_ROLE = 403 with the page saying the user has no role yet.
 """
 
 from dataclasses import dataclass, field
@@ -21,15 +23,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kpis.entry.services import history_stamp
 from kpis.models import BranchPlan
+from tests import factories
 from tests import factories_entry as fe
 from tests.factories_imports import kpi_row, xlsx
 from tests.factories_pages import BranchPlanFactory, plan_year
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "council", "staff_11", "manager_11", "staff_12", "admin")
+ROLES = ("anonymous", "council", "staff_11", "manager_11", "staff_12", "admin", "no_role")
 LOGIN = "login"
 DONE = "done"
+NO_ROLE = "no role"
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 
 # Placeholders in kwargs and POST data, filled from the data built for each test.
@@ -52,37 +56,37 @@ class Rule:
     data: dict | str = field(default_factory=dict)
 
 
-ALL_405 = (405,) * 6
-MEMBERS_405 = (LOGIN,) + (405,) * 5  # POST-only entry pages: login first, then the method
-ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 200)
-READERS = (LOGIN, 200, 200, 200, 200, 200)
-OWN_BRANCH = (LOGIN, 403, 200, 200, 403, 200)  # entry pages of 埼玉
-OWN_BRANCH_WRITE = (LOGIN, 403, DONE, DONE, 403, DONE)
-REVIEWERS = (LOGIN, 403, 403, DONE, 403, DONE)  # 埼玉's manager and admins
+# POST-only entry pages: login first, then the method (no role: that page before anything)
+MEMBERS_405 = (LOGIN, 405, 405, 405, 405, 405, NO_ROLE)
+ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 200, NO_ROLE)
+READERS = (LOGIN, 200, 200, 200, 200, 200, NO_ROLE)
+OWN_BRANCH = (LOGIN, 403, 200, 200, 403, 200, NO_ROLE)  # entry pages of 埼玉
+OWN_BRANCH_WRITE = (LOGIN, 403, DONE, DONE, 403, DONE, NO_ROLE)
+REVIEWERS = (LOGIN, 403, 403, DONE, 403, DONE, NO_ROLE)  # 埼玉's manager and admins
 
 RULES = {
-    # Authentication: open to everyone; logout takes POST only.
-    "login": Rule(get=(200,) * 6, post=(200,) * 6),
-    "logout": Rule(get=ALL_405, post=(LOGIN,) * 6),
+    # Authentication: open to everyone, also without a role; logout takes POST only.
+    "login": Rule(get=(200,) * 7, post=(200,) * 7),
+    "logout": Rule(get=(405,) * 7, post=(LOGIN,) * 7),
     # The Django admin: staff users of the admin group only (one page checked per role).
-    "admin:index": Rule(get=(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200)),
+    "admin:index": Rule(get=(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN)),
     # Reading pages (kpis.access): logged-in readers; 埼玉's draft only for 埼玉 and admins.
     "kpis:home": Rule(get=READERS),
-    "kpis:branch": Rule(get=(LOGIN, 404, DONE, DONE, 404, DONE), kwargs={"code": "11"}),
-    "kpis:branch_year": Rule(get=(LOGIN, 404, 200, 200, 404, 200), kwargs=SAITAMA_2023),
+    "kpis:branch": Rule(get=(LOGIN, 404, DONE, DONE, 404, DONE, NO_ROLE), kwargs={"code": "11"}),
+    "kpis:branch_year": Rule(get=(LOGIN, 404, 200, 200, 404, 200, NO_ROLE), kwargs=SAITAMA_2023),
     "kpis:kpi_table": Rule(get=READERS),
     "kpis:indicator_list": Rule(get=READERS),
     # 埼玉's indicator is used only in its draft: unknown to those who may not read it.
     "kpis:indicator_compare": Rule(
-        get=(LOGIN, 404, 200, 200, 404, 200), kwargs={"slug": SLUG, "year": 2023}
+        get=(LOGIN, 404, 200, 200, 404, 200, NO_ROLE), kwargs={"slug": SLUG, "year": 2023}
     ),
     # Monthly entry (kpis.entry): members of the branch and admins; review by managers.
-    "entry:index": Rule(get=(LOGIN, 403, DONE, DONE, DONE, 200)),
+    "entry:index": Rule(get=(LOGIN, 403, DONE, DONE, DONE, 200, NO_ROLE)),
     "entry:grid": Rule(get=OWN_BRANCH, post=OWN_BRANCH_WRITE, kwargs=SAITAMA_2023, data=GRID),
     "entry:history": Rule(get=OWN_BRANCH, kwargs=SAITAMA_2023),
     "entry:transition": Rule(
         get=MEMBERS_405,
-        post=(LOGIN, 403, 403, DONE, 403, 403),  # submitting is the manager's step
+        post=(LOGIN, 403, 403, DONE, 403, 403, NO_ROLE),  # submitting is the manager's step
         kwargs={**SAITAMA_2023, "action": "submit"},
     ),
     "entry:kpi": Rule(get=OWN_BRANCH, kwargs={**SAITAMA_2023, "pk": KPI}),
@@ -114,14 +118,14 @@ RULES = {
     "imports:upload": Rule(get=ADMIN_ONLY, post=ADMIN_ONLY),
     "imports:preview": Rule(get=ADMIN_ONLY, kwargs={"pk": BATCH}),
     "imports:confirm": Rule(
-        get=(LOGIN, 403, 403, 403, 403, 405),
-        post=(LOGIN, 403, 403, 403, 403, DONE),
+        get=(LOGIN, 403, 403, 403, 403, 405, NO_ROLE),
+        post=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE),
         kwargs={"pk": BATCH},
     ),
-    "imports:result": Rule(get=(LOGIN, 403, 403, 403, 403, DONE), kwargs={"pk": BATCH}),
+    "imports:result": Rule(get=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE), kwargs={"pk": BATCH}),
     "imports:undo": Rule(
-        get=(LOGIN, 403, 403, 403, 403, 405),
-        post=(LOGIN, 403, 403, 403, 403, DONE),
+        get=(LOGIN, 403, 403, 403, 403, 405, NO_ROLE),
+        post=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE),
         kwargs={"pk": BATCH},
     ),
     "imports:original": Rule(get=ADMIN_ONLY, kwargs={"pk": BATCH}),
@@ -163,6 +167,12 @@ CASES = [
 def test_the_table_covers_every_role_of_every_url():
     assert all(len(rule.get) == len(ROLES) for rule in RULES.values())
     assert all(rule.post is None or len(rule.post) == len(ROLES) for rule in RULES.values())
+
+
+@pytest.fixture
+def no_role(db):
+    """Logged in, but no group and no branch yet."""
+    return factories.UserFactory(username="newcomer")
 
 
 @pytest.fixture
@@ -210,5 +220,8 @@ def test_rule_is_enforced(request, client, world, name, method, role, expected):
         assert (response.status_code, location in LOGIN_PAGES) == (302, True), location
     elif expected == DONE:
         assert (response.status_code, location in LOGIN_PAGES) == (302, False), location
+    elif expected == NO_ROLE:
+        assert response.status_code == 403
+        assert "まだ役割が設定されていません" in response.content.decode()
     else:
         assert response.status_code == expected
