@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from branches.models import Branch
 from branches.roles import is_admin, membership_of
+from kpis import writes
 from kpis.entry import audit, services
 from kpis.entry.forms import (
     BROKEN_FORM,
@@ -407,11 +408,16 @@ def kpi_detail(request, code, year, pk):
 
 
 def _review(request, scope, kpi, action) -> object:
-    """Run a review action; a stale page or bad input comes back as a message."""
+    """Run a review action; a stale page, bad input or a value the check refuses comes
+    back as a message."""
     try:
         action()
     except services.InvalidInput as invalid:
         messages.error(request, str(invalid))
+    except writes.Refused as refused:
+        # An annual actual taken from the monthly values may still fail the value check
+        # (a sum beyond the column, a rate above 100 %): say why, write nothing.
+        messages.error(request, f"{kpi.indicator.name}: 保存していません。{refused}")
     return redirect(_kpi_url(scope, kpi))
 
 
