@@ -25,6 +25,7 @@ from collections import defaultdict
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -274,7 +275,9 @@ def _xlsx_cell(sheet, value):
     if value in ("", None):
         return None
     if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=neutralise(value))
+        # An xlsx cell cannot hold most control characters (a reason pasted from elsewhere
+        # can carry one): they are left out rather than failing the whole download.
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", neutralise(value)))
         cell.data_type = "s"  # text as typed, never a formula
         return cell
     return value
