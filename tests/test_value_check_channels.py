@@ -146,3 +146,23 @@ def test_a_negative_running_total_warns_in_grid_and_import(client, staff_11, adm
     batch = upload(client, xlsx(rows, header=MONTHLY_HEADER, title="月次"))
     assert "累計に負の値" in batch.warnings[0]["message"]
     assert not MonthlyValue.objects.exists()
+
+
+def test_an_annual_actual_with_a_warning_is_shown_and_set_once_confirmed(client, manager_11, rate):
+    from kpis.entry import services
+
+    fe.value(rate, 3, "101%")  # a warning the staff member confirmed
+    client.force_login(manager_11)
+    page = f"/entry/11/2023/kpi/{rate.pk}/"
+    html = client.get(page).content.decode()
+    assert "率が100%を超えています" in html and "警告を確認して設定する" in html
+
+    client.post(page + "actual/", {"stamp": services.history_stamp(rate)})
+    rate.refresh_from_db()
+    assert rate.actual_text == ""
+
+    stamp = services.history_stamp(rate)
+    client.post(page + "actual/", {"stamp": stamp, "confirm_warnings": "on"})
+    rate.refresh_from_db()
+    assert rate.actual_text == "101%"
+    assert "警告を確認" in rate.history.latest().history_change_reason

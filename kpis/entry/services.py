@@ -8,6 +8,7 @@ Series by the indicator's aggregation (月次の集計):
 - point (時点) → single-month values read as "as at" figures (単月・時点); the latest counts.
 """
 
+import copy
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -436,13 +437,27 @@ def _kpi_for_review(scope: EntryScope, kpi: Kpi, stamp: int) -> Kpi:
     return kpi
 
 
-def _save_kpi(kpi: Kpi, user, detail: str, *, mark_set: bool = False) -> Kpi:
-    source = writes.Source(writes.Channel.ENTRY, user, detail)
+def _save_kpi(kpi: Kpi, user, detail: str, *, mark_set=False, confirmed=False) -> Kpi:
+    source = writes.Source(writes.Channel.ENTRY, user, detail, confirmed=confirmed)
     writes.save_kpis([kpi], source, marks_set=[kpi] if mark_set else ())
     return kpi
 
 
-def set_actual_from_monthly(scope: EntryScope, kpi: Kpi, stamp: int) -> Kpi:
+def proposed_actual(kpi: Kpi, ytd: YearToDate) -> tuple[str, list[str]]:
+    """The annual actual the monthly series gives, and the warnings saving it would need
+    confirmed (a rate above 100 % …): the KPI page shows both before the manager sets it."""
+    if ytd.value is None:
+        return "", []
+    text = actual_text_for(kpi.fiscal_year, ytd)
+    candidate = copy.copy(kpi)
+    candidate.actual_text = text
+    stored = {name: getattr(kpi, name) for name in writes.KPI_TEXTS}
+    return text, [finding.message for finding in writes.check_kpi(candidate, stored)]
+
+
+def set_actual_from_monthly(
+    scope: EntryScope, kpi: Kpi, stamp: int, *, confirm_warnings: bool = False
+) -> Kpi:
     """Set the annual actual (年度実績) from the monthly series, by the aggregation."""
     with transaction.atomic():
         kpi = _kpi_for_review(scope, kpi, stamp)
@@ -454,7 +469,8 @@ def set_actual_from_monthly(scope: EntryScope, kpi: Kpi, stamp: int) -> Kpi:
         if ytd.value is None:
             raise InvalidInput(f"{kpi.indicator.name}: 月次実績に数値がないため設定できません。")
         kpi.actual_text = actual_text_for(kpi.fiscal_year, ytd)
-        return _save_kpi(kpi, scope.user, "月次実績から年度実績を設定")
+        detail = "月次実績から年度実績を設定"
+        return _save_kpi(kpi, scope.user, detail, confirmed=confirm_warnings)
 
 
 def set_mark(scope: EntryScope, kpi: Kpi, mark: str, reason: str, stamp: int) -> Kpi:

@@ -382,15 +382,15 @@ def _render_kpi(request, scope, kpi, *, mark_form=None, status=200):
     ]
     stamp = services.history_stamp(kpi)
     ytd = services.year_to_date(kpi, values)
+    proposed, proposed_warnings = services.proposed_actual(kpi, ytd)
     context = {
         **_base_context(scope),
         "kpi": kpi,
         "months": months,
         "ytd": ytd,
         "ytd_text": ytd.display(),
-        "proposed_actual": (
-            services.actual_text_for(scope.fiscal_year, ytd) if ytd.value is not None else ""
-        ),
+        "proposed_actual": proposed,
+        "proposed_warnings": proposed_warnings,
         "series_label": services.series_label(kpi.indicator),
         "stamp_form": StampForm(initial={"stamp": stamp}),
         "mark_form": mark_form
@@ -432,7 +432,9 @@ def set_actual(request, code, year, pk):
         return redirect(_kpi_url(scope, kpi))
 
     def action():
-        updated = services.set_actual_from_monthly(scope, kpi, form.cleaned_data["stamp"])
+        confirmed = request.POST.get("confirm_warnings") == "on"
+        stamp = form.cleaned_data["stamp"]
+        updated = services.set_actual_from_monthly(scope, kpi, stamp, confirm_warnings=confirmed)
         messages.success(request, f"年度実績を「{updated.actual_text}」に設定しました。")
 
     return _review(request, scope, kpi, action)
