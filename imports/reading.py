@@ -44,15 +44,19 @@ MAX_COLUMNS = 60
 # hundred bytes for each until the sheet is done (a million rows held 440 MB).
 MAX_ROWS_PARSED = 100_000
 
+# Cells one row element may hold (Excel's column count), and cells of all the rows
+# openpyxl parses: each is a few microseconds, whatever the row number says.
+MAX_CELLS_PER_ROW = 16_384
+MAX_CELLS_PARSED = 1_000_000
+
 _CHUNK = 1 << 20
-_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*\bhidden="(?:1|true)"[^>]*>')
-_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
-# A cell that holds something (a value, an inline string or a formula), not just a style.
-_FILLED_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*)(?<!/)>\s*<(?:\w+:)?(?:v|is|f)\b")
-_CELL_ROW = re.compile(rb'\br="[A-Z]+(\d+)"')
+# The sheet elements openpyxl numbers rows and cells by, and a cell's children that make it
+# hold something (v: a value, is: an inline string, f: a formula) rather than a style.
+_TAG = re.compile(rb"<(/?)(?:\w+:)?(row|c|v|is|f)\b([^>]*)>")
+_EXCEL_ROW_NUMBER = re.compile(rb' r="(\d+)"')
+_ROW_ATTRIBUTE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
+_HIDDEN = re.compile(rb"""(?:^|\s)hidden\s*=\s*["'](?:1|true)["']""")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
-_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
-_ROW_START = re.compile(rb"<(?:\w+:)?row\b")
 
 
 class UnreadableFile(Exception):
@@ -264,59 +268,142 @@ def _check_no_doctype(archive: zipfile.ZipFile) -> None:
             raise UnreadableFile(_corrupt()) from error
 
 
-def _scan_sheet_xml(archive: zipfile.ZipFile, path: str, sheet: Sheet) -> int | None:
+def _scan_sheet_xml(archive: zipfile.ZipFile, path: str, sheet: Sheet) -> int:
     """Hidden rows, merged ranges and whether formulas exist: facts read-only mode skips.
 
-    Returns the last row with something in it (None when a cell has no reference), so that
-    rows that are only formatted are never parsed: Excel writes every row down to 1,048,576
-    when whole rows are formatted. Rows above the last value are parsed, so they are
-    counted first (roughly: a bound needs no exact count).
+    Returns the last row with something in it, so that rows that are only formatted are
+    never parsed: Excel writes every row down to 1,048,576 when whole rows are formatted.
+    Rows and cells are numbered as openpyxl numbers them — by their elements, whatever
+    their `r=` attributes say or omit — and what openpyxl would parse up to that row is
+    bounded before it parses anything.
     """
-    path = path.lstrip("/")
-    tail = b""
-    last_row = 0
-    unreferenced = False
-    rows_seen = rows_to_last_value = 0
-    value_rows = set()  # up to one more than the limit
-    limit = settings.IMPORT_MAX_ROWS + HEADER_SCAN_ROWS
-    with archive.open(path) as source:
+    scan = _SheetScan(sheet)
+    carry = b""
+    with archive.open(path.lstrip("/")) as source:
         while chunk := source.read(_CHUNK):
-            text = tail + chunk
-            for tag in _HIDDEN_ROW.finditer(text):
-                if number := _ROW_NUMBER.search(tag[0]):
-                    sheet.hidden_rows.add(int(number[1]))
-            for ref in _MERGE.finditer(text):
-                reference = ref[1].decode()
-                sheet.merged.add((*range_boundaries(reference), reference))
-            if _FORMULA.search(text):
-                sheet.formula_cells = max(sheet.formula_cells, 1)
-            filled = None
-            for filled in _FILLED_CELL.finditer(text):
-                if row := _CELL_ROW.search(filled[1]):
-                    number = int(row[1])
-                    last_row = max(last_row, number)
-                    if len(value_rows) <= limit:
-                        value_rows.add(number)
-                else:
-                    unreferenced = True
-            if filled:
-                rows_to_last_value = rows_seen + len(_ROW_START.findall(text, 0, filled.start()))
-            rows_seen += len(_ROW_START.findall(chunk))
-            # Tags are short: a tail of this size catches any split across chunks.
-            tail = text[-4096:]
-    if rows_to_last_value > MAX_ROWS_PARSED:
-        if len(value_rows) > limit:
-            raise UnreadableFile(_too_many_rows(sheet.name))
-        raise UnreadableFile(
-            f"シート「{sheet.name}」の行が多すぎるため読めません（書式だけの空の行を含めて"
-            f"{MAX_ROWS_PARSED:,}行まで）。データより上にある不要な行を削除するか、"
+            text = carry + chunk
+            # A tag cut by the chunk's end waits for the next chunk; none is this long.
+            start = text.rfind(b"<")
+            if start >= 0 and b">" not in text[start:]:
+                text, carry = text[:start], text[start:]
+                if len(carry) > _CHUNK:
+                    raise UnreadableFile(_corrupt())
+            else:
+                carry = b""
+            scan.feed(text)
+    return scan.finish()
+
+
+class _SheetScan:
+    """The row and cell elements of a sheet's XML, in order, as openpyxl will meet them."""
+
+    def __init__(self, sheet: Sheet):
+        self.sheet = sheet
+        self.rows = self.cells = self.cells_in_row = 0
+        self.number = 0  # openpyxl's row number: the row's r=, else the previous one + 1
+        self.in_cell = False
+        self.last_row = 0
+        self.last_value_element = 0  # which row element (1-based) holds the last value
+        # Elements and cells openpyxl parses: down to the end of the row element after
+        # the last value (it reads that one to learn it has gone past).
+        self.rows_parsed = self.cells_parsed = 0
+        self.value_rows = set()  # up to one more than the limit
+
+    def feed(self, text: bytes) -> None:
+        sheet = self.sheet
+        for ref in _MERGE.finditer(text):
+            reference = ref[1].decode()
+            sheet.merged.add((*range_boundaries(reference), reference))
+        for tag in _TAG.finditer(text):
+            closing, name, attributes = tag.groups()
+            if name == b"row":
+                if not closing:
+                    self._row(attributes)
+            elif name == b"c":
+                if closing:
+                    self.in_cell = False
+                    continue
+                self.cells += 1
+                self.cells_in_row += 1
+                if self.cells_in_row > MAX_CELLS_PER_ROW:
+                    raise UnreadableFile(self._too_many_cells_in_row())
+                self.in_cell = not attributes.endswith(b"/")
+            elif self.in_cell and not closing:  # v, is or f: the cell holds something
+                if name == b"f":
+                    sheet.formula_cells = max(sheet.formula_cells, 1)
+                if self.last_value_element != self.rows:
+                    self._value()
+
+    def _row(self, attributes: bytes) -> None:
+        self.rows += 1
+        if self.rows == self.last_value_element + 2:
+            self.rows_parsed, self.cells_parsed = self.rows - 1, self.cells
+        # Excel writes r= first; anything else is read the way the XML parser reads it.
+        found = _EXCEL_ROW_NUMBER.match(attributes) or _ROW_ATTRIBUTE.search(attributes)
+        number = self.number + 1 if found is None else _row_number(found[1])
+        if number <= self.number:
+            raise UnreadableFile(
+                f"シート「{self.sheet.name}」の行の順序が正しくないため読めません"
+                f"（{number}行目が{self.number}行目の後にあります）。"
+                "Excelで開いて「Excel ブック (*.xlsx)」形式で保存し直してください。"
+            )
+        self.number = number
+        self.cells_in_row = 0
+        self.in_cell = False
+        if b"hidden" in attributes and _HIDDEN.search(attributes):
+            self.sheet.hidden_rows.add(number)
+
+    def _too_many_cells_in_row(self) -> str:
+        return (
+            f"シート「{self.sheet.name}」の{self.number}行目のセルが多すぎるため読めません"
+            f"（1行に{MAX_CELLS_PER_ROW:,}列まで）。"
             "必要な範囲だけを新しいブックにコピーして保存し直してください。"
         )
-    return None if unreferenced else last_row
+
+    def _value(self) -> None:
+        self.last_value_element = self.rows
+        self.last_row = self.number
+        if len(self.value_rows) <= settings.IMPORT_MAX_ROWS:
+            self.value_rows.add(self.number)
+
+    def finish(self) -> int:
+        if self.rows < self.last_value_element + 2:  # no row element after the last value
+            self.rows_parsed, self.cells_parsed = self.rows, self.cells
+        name = self.sheet.name
+        if self.rows_parsed > MAX_ROWS_PARSED:
+            if len(self.value_rows) > settings.IMPORT_MAX_ROWS:
+                raise UnreadableFile(_too_many_rows(name))
+            raise UnreadableFile(
+                f"シート「{name}」の行が多すぎるため読めません（書式だけの空の行を含めて"
+                f"{MAX_ROWS_PARSED:,}行まで）。データより上にある不要な行を削除するか、"
+                "必要な範囲だけを新しいブックにコピーして保存し直してください。"
+            )
+        if self.cells_parsed > MAX_CELLS_PARSED:
+            raise UnreadableFile(
+                f"シート「{name}」のセルが多すぎるため読めません（書式だけの空のセルを含めて"
+                f"{MAX_CELLS_PARSED:,}個まで）。データの右や上にある不要な列や行を削除するか、"
+                "必要な範囲だけを新しいブックにコピーして保存し直してください。"
+            )
+        return self.last_row
 
 
-def _rows(worksheet, last_row: int | None):
-    """The cells of each row up to `last_row` (all rows if None), MAX_COLUMNS wide."""
+def _row_number(text: bytes) -> int:
+    """A row's r= as openpyxl reads it: a whole number, also when written as "12.0"."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        number = 0.5
+    if not number.is_integer():
+        raise UnreadableFile(_corrupt())
+    return int(number)
+
+
+def _rows(worksheet, last_row: int):
+    """The cells of each row up to `last_row`, MAX_COLUMNS wide."""
     if last_row == 0:
         return iter(())
     worksheet.reset_dimensions()  # the stored dimension can be wrong; read what is there

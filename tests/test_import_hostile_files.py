@@ -42,14 +42,17 @@ def rebuilt(content: bytes, change=None, add=()) -> bytes:
     return buffer.getvalue()
 
 
-def streamed_sheet(rows_xml, after_data=True) -> bytes:
+def streamed_sheet(rows_xml, after_data=True, unreferenced=False) -> bytes:
     """A one-row KPI workbook whose sheet gets the chunks of XML `rows_xml` yields, written
     to the zip as they come (the test never holds the whole sheet in memory). The data row
-    comes before them (row 2) or after them, as row 1,048,576, the last of a sheet."""
+    comes before them (row 2) or after them, as row 1,048,576, the last of a sheet; with
+    `unreferenced`, its first cell has no r= (the XML parser numbers it all the same)."""
     template = xlsx([kpi_row()])
     source = zipfile.ZipFile(io.BytesIO(template))
     head, tail = source.read(SHEET).split(b"</sheetData>")
     head, data_rows = head.split(b'<row r="2"', 1)
+    if unreferenced:
+        data_rows = data_rows.replace(b'<c r="A2"', b"<c", 1)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
@@ -455,6 +458,69 @@ def test_a_million_formatted_rows_below_the_data_are_never_parsed(
     assert batch is not None
     assert len(parsed) <= 3  # openpyxl parses one row past the last it is asked for
     assert peak < 40 * MB
+
+
+@pytest.mark.parametrize("cells", ["", "A"], ids=["styled rows", "a styled cell per row"])
+def test_a_cell_without_a_reference_does_not_let_formatted_rows_below_be_parsed(
+    existing_data, monkeypatch, cells
+):
+    """The last value's row is found by counting row elements, not from the cells' r=: a
+    data cell without one, then a million formatted rows, still costs openpyxl the header
+    and the data row only."""
+    content = streamed_sheet(styled_rows(1_000_000, cells=cells), unreferenced=True)
+    parsed = rows_parsed(monkeypatch)
+
+    (batch, analysis), peak = peak_while(lambda: pipeline.import_file(content, "kpi.xlsx"))
+
+    assert [str(p) for p in analysis.problems] == []
+    assert batch is not None
+    assert len(parsed) <= 3
+    assert peak < 40 * MB
+
+
+def test_rows_numbered_backwards_below_the_data_are_refused_before_any_is_parsed(monkeypatch):
+    """openpyxl reads on past a row numbered lower than the last one asked for, so such
+    rows after the data would all be parsed: Excel never writes them, the reader refuses."""
+    rows = (f'<row r="1" ht="{n}" customHeight="1"/>' for n in range(1_000_000))
+    content = streamed_sheet(["".join(rows).encode()])
+    parsed = rows_parsed(monkeypatch)
+
+    message, peak = peak_while(lambda: refusal(content))
+
+    assert message.startswith("シート「KPI」の行の順序が正しくないため読めません（1行目が2行目の後")
+    assert parsed == []
+    assert peak < 10 * MB
+
+
+def test_a_row_of_more_cells_than_excel_has_columns_is_refused_before_it_is_parsed(
+    monkeypatch,
+):
+    content = streamed_sheet([b'<row r="3">' + b'<c s="1"/>' * 20_000 + b"</row>"])
+    parsed = rows_parsed(monkeypatch)
+
+    message, peak = peak_while(lambda: refusal(content))
+
+    assert message.startswith(
+        "シート「KPI」の3行目のセルが多すぎるため読めません（1行に16,384列まで）"
+    )
+    assert parsed == []
+    assert peak < 10 * MB
+
+
+def test_styled_cells_above_the_data_are_counted_before_any_is_parsed(monkeypatch):
+    """60,000 rows of 20 styled cells (1.2 million cells) above the data."""
+    content = streamed_sheet(
+        styled_rows(60_000, first=2, cells="ABCDEFGHIJKLMNOPQRST"), after_data=False
+    )
+    parsed = rows_parsed(monkeypatch)
+
+    message, peak = peak_while(lambda: refusal(content))
+
+    assert message.startswith(
+        "シート「KPI」のセルが多すぎるため読めません（書式だけの空のセルを含めて1,000,000個まで）"
+    )
+    assert parsed == []
+    assert peak < 10 * MB
 
 
 @pytest.mark.parametrize(
