@@ -213,6 +213,13 @@ def _check_parts(archive: zipfile.ZipFile) -> None:
             "マクロを含むファイルは受け付けていません）。Excelの「名前を付けて保存」で"
             "「Excel ブック (*.xlsx)」形式を選んで保存し直してください。"
         )
+    if any(p.startswith("xl/macrosheets/") for p in parts) or b"macrosheet+xml" in content_types:
+        # Excel 4.0 macros (XLM) live in sheets of their own, in any .xlsx, with no VBA.
+        raise UnreadableFile(
+            "Excel 4.0 マクロシートを含むブックは取り込めません（マクロは実行されませんが、"
+            "マクロを含むファイルは受け付けていません）。マクロシートを削除してから"
+            "「Excel ブック (*.xlsx)」形式で保存し直してください。"
+        )
     if any(p.startswith("xl/externallinks/") for p in parts) or b"externalLink+" in content_types:
         # The cached values of a link are whatever the other workbook held when this one was
         # last saved with it open: they may be stale, and nothing here can tell.

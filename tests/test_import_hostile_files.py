@@ -187,6 +187,44 @@ def xlsm(with_vba=True, with_type=True) -> bytes:
     return rebuilt(xlsx([kpi_row()]), change, add=vba if with_vba else [])
 
 
+MACRO_SHEET = b"application/vnd.ms-excel.macrosheet+xml"
+
+
+def xlm_macro_sheet(with_part=True, with_type=True) -> bytes:
+    """An .xlsx with an Excel 4.0 macro sheet (XLM) beside the KPI sheet, as Excel saves
+    「挿入」→「Excel 4.0 マクロ」: no VBA, and the workbook type stays the plain one."""
+
+    def change(name, data):
+        if with_type and name == "[Content_Types].xml":
+            return data.replace(
+                b"</Types>",
+                b'<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="'
+                + MACRO_SHEET
+                + b'"/></Types>',
+            )
+        if with_part and name == "xl/_rels/workbook.xml.rels":
+            return data.replace(
+                b"</Relationships>",
+                b'<Relationship Id="rId98" Type="http://schemas.microsoft.com/office/2006/'
+                b'relationships/xlMacrosheet" Target="macrosheets/sheet1.xml"/></Relationships>',
+            )
+        if with_part and name == "xl/workbook.xml":
+            return data.replace(
+                b"</sheets>", b'<sheet name="Macro1" sheetId="9" r:id="rId98"/></sheets>'
+            )
+        return data
+
+    macro = (
+        b'<xm:macrosheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        b'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><sheetData>'
+        b'<row r="1"><c r="A1"><f>EXEC("calc.exe")</f></c></row>'
+        b'<row r="2"><c r="A2"><f>HALT()</f></c></row></sheetData></xm:macrosheet>'
+    )
+    return rebuilt(
+        xlsx([kpi_row()]), change, add=[("xl/macrosheets/sheet1.xml", macro)] if with_part else []
+    )
+
+
 # --- XML tricks --------------------------------------------------------------------------
 
 LAUGHS = (
@@ -251,6 +289,14 @@ CORPUS = [
     ("xlsm", "bad.xlsm", xlsm, "マクロ有効ブック（.xlsm）は取り込めません（マクロは実行されません"),
     ("macro-enabled type only", "bad.xlsx", lambda: xlsm(with_vba=False), "マクロ有効ブック"),
     ("vbaProject.bin only", "bad.xlsx", lambda: xlsm(with_type=False), "マクロ有効ブック"),
+    (
+        "XLM macro sheet",
+        "bad.xlsx",
+        xlm_macro_sheet,
+        "Excel 4.0 マクロシートを含むブックは取り込めません",
+    ),
+    ("macro sheet type only", "bad.xlsx", lambda: xlm_macro_sheet(with_part=False), "マクロシート"),
+    ("macro sheet part only", "bad.xlsx", lambda: xlm_macro_sheet(with_type=False), "マクロシート"),
     (
         "50 MB",
         "bad.xlsx",
@@ -419,6 +465,14 @@ def test_a_doctype_is_refused_before_openpyxl_parses_anything(monkeypatch, docty
 
     assert "DOCTYPE" in message
     assert peak < 5 * MB
+
+
+def test_a_macro_sheet_is_refused_before_the_workbook_is_opened(monkeypatch):
+    monkeypatch.setattr(reading, "load_workbook", never)
+
+    message = refusal(xlm_macro_sheet())
+
+    assert message.startswith("Excel 4.0 マクロシートを含むブックは取り込めません")
 
 
 def test_a_doctype_in_an_image_is_not_a_reason_to_refuse(existing_data):
