@@ -421,7 +421,7 @@ _EMPTY_ROW = (EMPTY_CELL,) * MAX_COLUMNS
 
 
 def _read_cells(worksheet, sheet: Sheet, last_row: int | None) -> None:
-    limit = settings.IMPORT_MAX_ROWS + HEADER_SCAN_ROWS
+    limit = settings.IMPORT_MAX_ROWS
     for row_number, cells in enumerate(_rows(worksheet, last_row), start=1):
         if all(map(operator.is_, cells, _EMPTY_ROW)):
             continue  # a row absent from the XML: one cheap test, however many there are
@@ -539,7 +539,7 @@ def _read_csv(content: bytes, file_name: str) -> Workbook:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     sheet = Sheet(name=file_name or "CSV")
-    limit = settings.IMPORT_MAX_ROWS + HEADER_SCAN_ROWS
+    limit = settings.IMPORT_MAX_ROWS
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         for row_number, cells in enumerate(reader, start=1):
