@@ -485,9 +485,11 @@ def transition(request, code, year, action):
     if action not in services.TRANSITIONS:
         raise Http404("その操作はありません。")
     form = TransitionForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():  # a reason too long to keep is refused, never cut or dropped
+        messages.error(request, " ".join(form.errors["reason"]))
+        return redirect(_grid_url(scope))
     try:
-        plan = services.transition(scope, action, reason=reason)
+        plan = services.transition(scope, action, reason=form.cleaned_data["reason"])
     except services.TransitionRefused as refused:
         messages.error(request, str(refused))
     else:
