@@ -10,6 +10,15 @@ from branches.models import Membership
 from tests import factories
 
 
+def pytest_configure(config):
+    """Tests hash a password for every user they create, and PBKDF2 is slow on purpose
+    (0.23 s of CPU per hash here). MD5 in tests only, as healthchecks and pretix do;
+    production settings are untouched."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def admin(db):
     return factories.admin_user()
