@@ -3,10 +3,12 @@
 import logging
 import sqlite3
 
+from django.contrib.sessions.backends.base import UpdateError
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from branches.roles import has_role
 
@@ -52,6 +54,36 @@ class BusyDatabaseMiddleware:
         logger.warning("database busy: %s %s (%s)", request.method, request.path, exception)
         response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+
+class SessionActivityMiddleware:
+    """The idle timeout (SESSION_COOKIE_AGE) counts from the last page read: a logged-in
+    session is saved again — which sets its new end — once `REFRESH_SECONDS` have passed
+    since it was last saved, so an active person stays logged in without a database write
+    on every page. A refresh that meets a busy database is skipped (the next page tries
+    again): reading a page must not fail because of it."""
+
+    REFRESH_SECONDS = 300
+    KEY = "_last_activity"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = request.session
+        if request.method != "GET" or session.modified or not request.user.is_authenticated:
+            return response  # a modified session is saved by SessionMiddleware anyway
+        now = int(timezone.now().timestamp())
+        if now - session.get(self.KEY, 0) < self.REFRESH_SECONDS:
+            return response
+        session[self.KEY] = now
+        try:
+            session.save()
+        except (UpdateError, OperationalError) as error:
+            logger.info("session not refreshed: %s", error)
+        session.modified = False
         return response
 
 

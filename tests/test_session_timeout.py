@@ -31,9 +31,12 @@ def logged_in(client) -> bool:
 
 
 def test_the_session_cookie_lasts_until_the_browser_closes(client, admin):
-    client.force_login(admin)
+    response = client.post(
+        "/accounts/login/", {"username": admin.username, "password": "correct-horse-battery"}
+    )
+    assert response.status_code == 302
 
-    cookie = client.get("/").cookies["sessionid"]
+    cookie = response.cookies["sessionid"]
 
     assert cookie["max-age"] == ""
     assert cookie["expires"] == ""
@@ -65,3 +68,19 @@ def test_the_idle_timeout_comes_from_the_environment(monkeypatch):
 
     assert values["SESSION_COOKIE_AGE"] == 900
     assert values["SESSION_EXPIRE_AT_BROWSER_CLOSE"] is True
+
+
+def test_an_active_session_is_not_written_on_every_request(client, admin, clock):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(admin)
+    client.get("/")
+    saved = Session.objects.get().expire_date
+
+    clock(datetime.timedelta(minutes=1))
+    client.get("/")
+    assert Session.objects.get().expire_date == saved
+
+    clock(datetime.timedelta(minutes=5))
+    client.get("/")
+    assert Session.objects.get().expire_date > saved
