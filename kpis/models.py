@@ -135,7 +135,8 @@ class BranchPlan(models.Model):
     )
     published_at = models.DateTimeField("公表日時", null=True, blank=True)
 
-    history = HistoricalRecords()
+    # The reason of a step (差し戻し: …) is kept whole: a return's reason can be long.
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         ordering = ["fiscal_year", "branch__order"]

@@ -670,11 +670,6 @@ def test_annual_actual_the_check_refuses_is_a_message(world, admin, index, month
     assert database_state() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 finding 10: a workflow reason over 200 characters is dropped silently; "
-    "the step succeeds and the history says only 差し戻し",
-)
 def test_workflow_reason_over_200_characters_is_not_dropped(world):
     reason = "差し戻しの理由" * 30  # 210 characters
     world.manager.post("/entry/11/2023/workflow/submit/")
@@ -685,18 +680,6 @@ def test_workflow_reason_over_200_characters_is_not_dropped(world):
     )
     kept = reason in BranchPlan.history.latest("history_id").history_change_reason
     assert refused_with_message or kept
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BranchPlan's history keeps the change reason in varchar(100) (simple-history's "
-    "default), but a workflow reason may have 200 characters: on PostgreSQL 差し戻し with a "
-    "reason over 94 characters is a 500 (DataError); SQLite ignores the length",
-)
-def test_plan_history_holds_the_longest_workflow_reason():
-    field = BranchPlan.history.model._meta.get_field("history_change_reason")
-    longest = max(len(step.label) for step in services.TRANSITIONS.values()) + len(": ") + 200
-    assert field.max_length is None or field.max_length >= longest
 
 
 def test_xlsx_download_of_a_control_character(world):

@@ -8,7 +8,7 @@ from django import forms
 from branches.models import Branch
 from kpis.entry import services
 from kpis.eras import FISCAL_MONTHS
-from kpis.models import BranchPlan, FiscalYear, Kpi, Mark, MonthlyValue
+from kpis.models import FiscalYear, Kpi, Mark, MonthlyValue
 
 BROKEN_FORM = "フォームの内容が古いか壊れています。ページを再読み込みしてから入力し直してください。"
 
@@ -165,21 +165,11 @@ class MarkForm(StampForm):
     )
 
 
-def _longest_transition_reason() -> int:
-    """What fits in the plan history's change reason beside the step ("差し戻し: …")."""
-    column = BranchPlan.history.model._meta.get_field("history_change_reason")
-    longest_label = max(len(step.label) for step in services.TRANSITIONS.values())
-    return column.max_length - longest_label - len(": ")
-
-
-MAX_TRANSITION_REASON = _longest_transition_reason()
-
-
 class TransitionForm(forms.Form):
     reason = forms.CharField(
         label="理由",
         required=False,
-        max_length=MAX_TRANSITION_REASON,
+        max_length=services.MAX_TRANSITION_REASON,
         error_messages={
             "max_length": "理由は%(limit_value)d文字以内で入力してください"
             "（入力は%(show_value)d文字です）。操作はしていません。"

@@ -33,6 +33,8 @@ from kpis.models import (
 from kpis.notation import as_written, format_value, parse_value
 
 MAX_COMMENT = Comment._meta.get_field("body").max_length
+# A workflow step's reason (差し戻し, 公表の取り消し …), kept whole in the plan's history.
+MAX_TRANSITION_REASON = 500
 
 
 class Role(StrEnum):
@@ -557,6 +559,12 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
     """Move the branch's plan one step: draft → submitted (manager) → published (admin);
     managers withdraw a submission, admins return it or reopen a published year."""
     step = TRANSITIONS[name]
+    reason = reason.strip()
+    if len(reason) > MAX_TRANSITION_REASON:
+        raise TransitionRefused(
+            f"理由は{MAX_TRANSITION_REASON}文字以内で入力してください"
+            f"（入力は{len(reason)}文字です）。{step.label}はしていません。"
+        )
     if step.role is not scope.role:
         who = "支部の管理者" if step.role is Role.MANAGER else "本部管理者"
         raise PermissionDenied(f"{step.label}ができるのは{who}です。")
@@ -584,7 +592,7 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
         elif name == "reopen":
             plan.published_by, plan.published_at = None, None
         plan._history_user = scope.user
-        plan._change_reason = f"{step.label}: {reason.strip()}" if reason.strip() else step.label
+        plan._change_reason = f"{step.label}: {reason}" if reason else step.label
         try:
             with transaction.atomic():
                 plan.save()
