@@ -73,6 +73,9 @@ def main() -> None:
     print(report.markdown(results))
     print()
     print(report.phases(results))
+    if by_phase := report.import_phases(results):
+        print()
+        print(by_phase)
     if not args.no_write:
         report.write_performance_md(ROOT / "docs" / "PERFORMANCE.md", results)
         print("\nWritten to docs/PERFORMANCE.md")

@@ -10,7 +10,9 @@ sheet) and, for the background years, given to `bench.load` without a workbook.
 """
 
 import random
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -61,6 +63,7 @@ AGGREGATION_LABELS = {"sum": "単月の合計", "cumulative": "累計", "point":
 SERIES_FOR = {"sum": "単月", "cumulative": "累計", "point": "単月"}
 
 _FULL_WIDTH = str.maketrans("0123456789.,%", "０１２３４５６７８９．，％")
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９．，％", "0123456789.,%")
 
 
 @dataclass(frozen=True)
@@ -336,23 +339,80 @@ def _monthly_cells(rng, spec: IndicatorSpec, level: float) -> list:
     return cells
 
 
+# --- the update path: the same year with every value changed ---------------------------
+
+_DURATION = re.compile(r"(\d+):(\d\d)")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.(\d+))?")
+_QUALITATIVE_SWAP = {"実施": "—", "—": "実施", "未実施": "実施"}
+
+
+def changed_rows(data: NationalDataSet, year: int) -> list[KpiRow]:
+    """The year's rows with every monthly value and every actual changed, in the same
+    notation: the update path, where an import finds every stored value different."""
+    return [
+        replace(
+            row,
+            actual_text=changed_cell(row.actual_text),
+            months=list(map(changed_cell, row.months)),
+        )
+        for row in data.rows(year)
+    ]
+
+
+def changed_cell(cell):
+    """The cell with its number moved by one in its last digit (away from zero; down for a
+    rate that would pass 100 %), keeping the notation: full-width digits, △, thousands
+    separators, decimals, unit and note. Qualitative texts swap (実施 ↔ —); blanks stay."""
+    if cell is None:
+        return None
+    if isinstance(cell, int):
+        return cell + 1
+    if cell in _QUALITATIVE_SWAP:
+        return _QUALITATIVE_SWAP[cell]
+    full_width = cell != cell.translate(_HALF_WIDTH)
+    text = cell.translate(_HALF_WIDTH)
+    if duration := _DURATION.search(text):
+        minutes = int(duration[1]) * 60 + int(duration[2]) + 1
+        changed = (
+            text[: duration.start()]
+            + f"{minutes // 60}:{minutes % 60:02d}"
+            + text[duration.end() :]
+        )
+    else:
+        number = _NUMBER.search(text)
+        if number is None:
+            raise ValueError(f"no number to change in {cell!r}")
+        decimals = len(number[1] or "")
+        step = Decimal(1).scaleb(-decimals)
+        magnitude = Decimal(number[0].replace(",", "")) + step
+        if text[number.end() :].startswith("%") and magnitude > 100:
+            magnitude -= 2 * step
+        digits = (
+            f"{magnitude:,.{decimals}f}"
+            if "," in number[0] or not decimals
+            else f"{magnitude:.{decimals}f}"
+        )
+        changed = text[: number.start()] + digits + text[number.end() :]
+    return _full_width(changed) if full_width else changed
+
+
 # --- workbooks ---------------------------------------------------------------------------
 
 
-def kpi_workbook_path(directory: Path, year: int) -> Path:
-    return directory / f"kpi_{year}.xlsx"
+def kpi_workbook_path(directory: Path, year: int, *, changed: bool = False) -> Path:
+    return directory / f"kpi_{year}{'_changed' if changed else ''}.xlsx"
 
 
-def monthly_workbook_path(directory: Path, year: int) -> Path:
-    return directory / f"monthly_{year}.xlsx"
+def monthly_workbook_path(directory: Path, year: int, *, changed: bool = False) -> Path:
+    return directory / f"monthly_{year}{'_changed' if changed else ''}.xlsx"
 
 
-def write_kpi_workbook(data: NationalDataSet, year: int, path: Path) -> None:
+def write_kpi_workbook(data: NationalDataSet, rows: list[KpiRow], path: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "KPI"
     sheet.append(KPI_HEADERS)
-    for row in data.rows(year):
+    for row in rows:
         sheet.append(row.kpi_sheet_row())
     indicators = workbook.create_sheet("指標")
     indicators.append(INDICATOR_HEADERS)
@@ -369,24 +429,31 @@ def write_kpi_workbook(data: NationalDataSet, year: int, path: Path) -> None:
     workbook.save(path)
 
 
-def write_monthly_workbook(data: NationalDataSet, year: int, path: Path) -> None:
+def write_monthly_workbook(rows: list[KpiRow], path: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "月次"
     sheet.append(MONTHLY_HEADERS)
-    for row in data.rows(year):
+    for row in rows:
         sheet.append(row.monthly_sheet_row())
     workbook.save(path)
 
 
 def write_workbooks(data: NationalDataSet, directory: Path) -> list[Path]:
-    """Both workbooks of every year of the data set; returns the paths written."""
+    """Both workbooks of every year of the data set, and of the last year once more with
+    every value changed (the update path); returns the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for year in data.years:
         kpi_path = kpi_workbook_path(directory, year)
         monthly_path = monthly_workbook_path(directory, year)
-        write_kpi_workbook(data, year, kpi_path)
-        write_monthly_workbook(data, year, monthly_path)
+        write_kpi_workbook(data, data.rows(year), kpi_path)
+        write_monthly_workbook(data.rows(year), monthly_path)
         paths += [kpi_path, monthly_path]
-    return paths
+    last = data.years[-1]
+    changed = changed_rows(data, last)
+    kpi_path = kpi_workbook_path(directory, last, changed=True)
+    monthly_path = monthly_workbook_path(directory, last, changed=True)
+    write_kpi_workbook(data, changed, kpi_path)
+    write_monthly_workbook(changed, monthly_path)
+    return paths + [kpi_path, monthly_path]

@@ -5,10 +5,14 @@
 2. the measured year's KPI workbook, then its monthly workbook: the openpyxl read-only lower
    bound, python-calamine, django-import-export and the product's import, in rounds (each
    once per round, each import from the same empty year), medians over the rounds; the
-   product's peak memory in one more run;
+   product's peak memory in one more run. The update path in the same rounds: the product
+   imports the workbook into the empty year (untimed), then the same workbook with every
+   value changed (timed), so that every row it names is stored and different. The product's
+   imports are also timed phase by phase in every round (a timer around a few functions,
+   see PHASES; negligible next to the phases);
 3. the pages at full scale: a warm-up request, the median of several, the query count;
-4. with --profiles: cProfile reports of the product's imports and of each page, and each
-   page's SQL with timings, for finding the slow parts.
+4. with --profiles: cProfile reports of the product's imports (fresh and update) and of
+   each page, and each page's SQL with timings, for finding the slow parts.
 """
 
 import argparse
@@ -128,6 +132,7 @@ class Workload:
     kind: str
     year: int
     path: Path
+    changed_path: Path  # the same rows, every value changed: the update path
     clear: Callable[[int], None]
     model: type
     year_lookup: str
@@ -145,6 +150,17 @@ class Workload:
         if written != self.expected:
             raise RuntimeError(f"{label} wrote {written} rows, expected {self.expected}")
 
+    def check_update(self, analysis) -> None:
+        """The update import changed every row it names and created none."""
+        counts = {c["model"]: c for c in analysis.plan.counts()}
+        row = counts[self.model._meta.model_name]
+        if (row["update"], row["create"], row["unchanged"]) != (self.expected, 0, 0):
+            raise RuntimeError(
+                f"the update import of {self.changed_path.name}: {row}, "
+                f"expected {self.expected} updates"
+            )
+        self.check("the product's update import")
+
 
 def _workloads(data, year: int, workbooks: Path) -> list[Workload]:
     from bench import baseline, database
@@ -156,6 +172,7 @@ def _workloads(data, year: int, workbooks: Path) -> list[Workload]:
         "kpi",
         year,
         kpi_workbook_path(workbooks, year),
+        kpi_workbook_path(workbooks, year, changed=True),
         database.clear_kpis,
         Kpi,
         "fiscal_year__start_year",
@@ -166,6 +183,7 @@ def _workloads(data, year: int, workbooks: Path) -> list[Workload]:
         "monthly",
         year,
         monthly_workbook_path(workbooks, year),
+        monthly_workbook_path(workbooks, year, changed=True),
         database.clear_monthly_values,
         MonthlyValue,
         "kpi__fiscal_year__start_year",
@@ -182,9 +200,28 @@ def measure_import(workload: Workload, repetitions: int, user) -> dict:
     _say(f"{workload.kind} workbook: {repetitions} rounds")
     marks = database.history_marks()
     path = workload.path
+    fresh, updates = [], []
+    fresh_phases, update_phases = [], []
 
     def reset():
         workload.reset(marks)
+
+    def fresh_import():
+        reset()
+        fresh.append(product.import_workbook(path, user))
+
+    def timed_fresh():
+        analysis, spent = timed_phases(lambda: product.import_workbook(path, user))
+        fresh_phases.append(spent)
+        fresh.append(analysis)
+
+    def update():
+        updates.append(product.import_workbook(workload.changed_path, user))
+
+    def timed_update():
+        analysis, spent = timed_phases(lambda: product.import_workbook(workload.changed_path, user))
+        update_phases.append(spent)
+        updates.append(analysis)
 
     timings = round_robin(
         {
@@ -196,9 +233,14 @@ def measure_import(workload: Workload, repetitions: int, user) -> dict:
                 after=lambda: workload.check("django-import-export"),
             ),
             "product": Contender(
-                lambda: product.import_workbook(path, user),
+                timed_fresh,
                 before=reset,
                 after=lambda: workload.check("the product's import"),
+            ),
+            "product_update": Contender(
+                timed_update,
+                before=fresh_import,
+                after=lambda: workload.check_update(updates[-1]),
             ),
         },
         repetitions,
@@ -206,29 +248,119 @@ def measure_import(workload: Workload, repetitions: int, user) -> dict:
     reset()
     product_peak = peak_memory(lambda: product.import_workbook(path, user))
     workload.check("the product's import")
+    update_peak = peak_memory(update)
+    workload.check_update(updates[-1])
     return {
         "values": workload.expected,
         **{name: timing.as_dict() for name, timing in timings.items()},
+        "warnings": len(fresh[0].warnings),
+        "update_warnings": len(updates[0].warnings),
+        "phases": {"fresh": _medians(fresh_phases), "update": _medians(update_phases)},
         "product_peak_bytes": product_peak,
+        "update_peak_bytes": update_peak,
         "openpyxl_peak_bytes": peak_memory(lambda: readers.read_with_openpyxl(path)),
     }
 
 
 def profile_all(workloads: list[Workload], directory: Path, user, client, slug) -> None:
-    """cProfile reports (cumulative and own time) and the pages' SQL, one file each."""
+    """cProfile reports (cumulative and own time) of the imports, fresh and update, and of
+    the pages, and the pages' SQL, one file each."""
     from bench import database, pages, product
 
     directory.mkdir(parents=True, exist_ok=True)
     kpi, monthly = workloads
-    marks = database.history_marks()
-    monthly.reset(marks)
-    _profile(directory / "import_monthly.txt", lambda: product.import_workbook(monthly.path, user))
-    kpi.reset(database.history_marks())
-    _profile(directory / "import_kpi.txt", lambda: product.import_workbook(kpi.path, user))
+    for workload in (monthly, kpi):
+        name = f"import_{workload.kind}"
+        workload.reset(database.history_marks())
+        _profile(
+            directory / f"{name}.txt", lambda w=workload: product.import_workbook(w.path, user)
+        )
+        _profile(
+            directory / f"{name}_update.txt",
+            lambda w=workload: product.import_workbook(w.changed_path, user),
+        )
+    monthly.reset(database.history_marks())
     product.import_workbook(monthly.path, user)
     for page in pages.pages(client, kpi.year, slug):
         _profile(directory / f"page_{page.key}.txt", lambda url=page.url: client.get(url))
         (directory / f"page_{page.key}.sql.txt").write_text(pages.sql_report(client, page.url))
+
+
+# The phases of an import, as (label, module, function): each is timed around its calls.
+# "↳" marks a phase inside the one above it; the value check runs inside both prepare and
+# apply (a monthly import checks its cells twice), and its row sums both.
+PHASES = (
+    ("read and validate the workbook", "imports.pipeline", "read_and_validate"),
+    ("prepare: match the stored rows, check, diff", "imports.pipeline", "prepare"),
+    ("apply: write through kpis.writes", "imports.pipeline", "apply"),
+    ("↳ KPIs, and their neighbours' re-evaluation (save_kpis)", "kpis.writes", "save_kpis"),
+    ("↳ monthly values (write_monthly_values)", "kpis.writes", "write_monthly_values"),
+    (
+        "↳↳ INSERT new rows + history (bulk_create_with_history)",
+        "kpis.writes",
+        "bulk_create_with_history",
+    ),
+    ("↳↳ INSERT new values (kpis.bulk.insert)", "kpis.bulk", "insert"),
+    ("↳↳ their history rows (kpis.bulk.insert_history)", "kpis.bulk", "insert_history"),
+    (
+        "↳↳ UPDATE + history rows (bulk_update_with_history)",
+        "kpis.writes",
+        "bulk_update_with_history",
+    ),
+    ("value check of the cells, in prepare and apply (check_cells)", "kpis.writes", "check_cells"),
+    (
+        "save the batch with its undo images (ImportBatch.save)",
+        "imports.models",
+        "ImportBatch.save",
+    ),
+)
+# The phases that do not nest in one another: the rest of the total is shown as "other".
+TOP_PHASES = (PHASES[0][0], PHASES[1][0], PHASES[2][0], PHASES[-1][0])
+
+
+def timed_phases(action) -> tuple[object, dict]:
+    """What `action` returns, and the seconds per phase of that run (see PHASES)."""
+    import importlib
+    from unittest import mock
+
+    spent = {}
+
+    def timer(label, function):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+
+        return timed
+
+    patches = []
+    for label, module_name, path in PHASES:
+        owner = importlib.import_module(module_name)
+        *parents, name = path.split(".")
+        for parent in parents:
+            owner = getattr(owner, parent)
+        patches.append(mock.patch.object(owner, name, timer(label, getattr(owner, name))))
+    for patch in patches:
+        patch.start()
+    try:
+        start = time.perf_counter()
+        result = action()
+        total = time.perf_counter() - start
+    finally:
+        for patch in patches:
+            patch.stop()
+    other = total - sum(spent.get(label, 0.0) for label in TOP_PHASES)
+    ordered = {label: spent[label] for label, _, _ in PHASES if label in spent}
+    return result, {**ordered, "other": other, "total": total}
+
+
+def _medians(runs: list[dict]) -> dict:
+    import statistics
+
+    labels = dict.fromkeys(label for run in runs for label in run)
+    return {label: statistics.median(run.get(label, 0.0) for run in runs) for label in labels}
 
 
 def _profile(destination: Path, action) -> None:

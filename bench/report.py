@@ -62,6 +62,16 @@ def rows(results: list[dict]) -> list[tuple[str, list[str], str]]:
             ),
             ("product import", cells(lambda i: _seconds(i["product"]["median"])), ""),
             (
+                "product import, update: the same rows, every value changed",
+                cells(lambda i: _seconds(i["product_update"]["median"])),
+                "",
+            ),
+            (
+                "update ÷ fresh product import",
+                cells(lambda i: f"{_ratio(i['product_update'], i['product']):.1f}×"),
+                "",
+            ),
+            (
                 "django-import-export, bulk mode",
                 cells(lambda i: _seconds(i["import_export"]["median"])),
                 "",
@@ -97,6 +107,21 @@ def rows(results: list[dict]) -> list[tuple[str, list[str], str]]:
                     )
                 ),
                 "< 200 MB",
+            ),
+            (
+                "product import, update, peak memory (tracemalloc)",
+                cells(
+                    lambda i: (
+                        f"{i['update_peak_bytes'] / 2**20:.0f} MB"
+                        + _verdict(i["update_peak_bytes"] < PEAK_BYTES)
+                    )
+                ),
+                "< 200 MB",
+            ),
+            (
+                "warnings confirmed (fresh · update)",
+                cells(lambda i: f"{i['warnings']:,} · {i['update_warnings']:,}"),
+                "",
             ),
         ]
     table.append(
@@ -150,6 +175,47 @@ def phases(results: list[dict]) -> str:
     )
 
 
+def import_phases(results: list[dict]) -> str:
+    """The product's imports phase by phase (medians over the rounds), per database."""
+    columns = [
+        (kind, version, f"{name}, {version}")
+        for kind, name in (("monthly", "monthly"), ("kpi", "KPI"))
+        for version in ("fresh", "update")
+    ]
+    lines = []
+    for r in results:
+        measured = {
+            (kind, version): r["imports"][kind]["phases"][version] for kind, version, _ in columns
+        }
+        labels = _phase_order(label for p in measured.values() for label in p)
+        lines += [
+            f"The product's imports phase by phase on {r['database']} (medians over the "
+            "rounds; an indented phase is part of the one above it):",
+            "",
+            "| phase | " + " | ".join(title for _, _, title in columns) + " |",
+            "|---|" + "---|" * len(columns),
+        ]
+        for label in labels:
+            row = [
+                _seconds(measured[(k, v)][label]) if measured[(k, v)].get(label) else ""
+                for k, v, _ in columns
+            ]
+            lines.append(f"| {label} | " + " | ".join(row) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _phase_order(labels) -> list[str]:
+    """The phases in bench.measure.PHASES order, then the rest, the total last."""
+    from bench.measure import PHASES
+
+    known = [label for label, _, _ in PHASES]
+    seen = set(labels)
+    order = [label for label in known if label in seen]
+    rest = sorted(seen - set(known) - {"total"})
+    return order + rest + (["total"] if "total" in seen else [])
+
+
 def summary(results: list[dict]) -> str:
     first = results[0]
     years = first["years"]
@@ -167,9 +233,11 @@ def summary(results: list[dict]) -> str:
 
 
 def write_performance_md(path: Path, results: list[dict]) -> None:
+    by_phase = import_phases(results)
     generated = (
         f"{BEGIN}\n{summary(results)}\n\n{markdown(results)}\n\n"
-        f"Where the run's time went:\n\n{phases(results)}\n{END}"
+        + (f"{by_phase}\n" if by_phase else "")
+        + f"Where the run's time went:\n\n{phases(results)}\n{END}"
     )
     if path.exists() and BEGIN in (text := path.read_text()) and END in text:
         before, rest = text.split(BEGIN, 1)
