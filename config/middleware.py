@@ -57,6 +57,10 @@ class BusyDatabaseMiddleware:
         return response
 
 
+def note_login_activity(sender, request, user, **kwargs):
+    request.session[SessionActivityMiddleware.KEY] = int(timezone.now().timestamp())
+
+
 class SessionActivityMiddleware:
     """The idle timeout (SESSION_COOKIE_AGE) counts from the last page read: a logged-in
     session is saved again — which sets its new end — once `REFRESH_SECONDS` have passed

@@ -417,13 +417,23 @@ class Kpi(models.Model):
         )
         self.achieved = result.achieved
         self.suggested_mark = result.suggested_mark
-        self.margin = result.margin
+        self.margin = _as_stored(result.margin)
         self.evaluation_baseline = result.baseline
         self.baseline_source = result.baseline_source
         self.evaluation_problem = result.problem[:300]
         self.evaluation_problem_code = result.problem_code or ""
         if self.mark_source == self.MarkSource.COMPUTED:
             self.mark = result.suggested_mark
+
+
+def _as_stored(number: Decimal | None) -> Decimal | None:
+    """A computed number as its column keeps it (six places), so that evaluating a row
+    again yields what is stored; beyond the column it is unbounded (None), as a margin over
+    zero is."""
+    places = VALUE_FIELD["decimal_places"]
+    if number is None or number.adjusted() >= VALUE_FIELD["max_digits"] - places:
+        return None
+    return number.quantize(Decimal(1).scaleb(-places))
 
 
 class MonthlyValue(models.Model):

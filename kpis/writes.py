@@ -27,7 +27,7 @@ from django.db import IntegrityError, router, transaction
 from django.db.models import F
 from django.db.models.deletion import Collector
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from kpis import bulk, checks
 from kpis.evaluation import Direction
@@ -142,9 +142,16 @@ class Cell:
     text: str
 
 
-def check_cells(cells: list[Cell]) -> list[list[checks.Finding]]:
-    """The findings of each cell, against the series as it would be after the write."""
-    series_values = _series_after(cells)
+def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[checks.Finding]]:
+    """The findings of each cell, against the series as it would be after the write.
+
+    `readings` ({text: Reading}) is filled as a side effect: a workbook repeats a few
+    hundred texts thousands of times, and the writer reads them again."""
+    readings = {} if readings is None else readings
+    for cell in cells:
+        if cell.text not in readings:
+            readings[cell.text] = parse_value(cell.text)
+    series_values = _series_after(cells, readings)
     memo = {}
     results = []
     for cell in cells:
@@ -158,17 +165,18 @@ def check_cells(cells: list[Cell]) -> list[list[checks.Finding]]:
                 max_length=MONTHLY_TEXT_LENGTH,
             )
         findings = memo[key]
-        if not any(f.is_error for f in findings):
+        reading = readings[cell.text]
+        if reading.is_number and not any(f.is_error for f in findings):
             values = series_values[(cell.kpi_id, cell.series)]
             others = [v for month, v in values.items() if month != cell.month]
-            unit = parse_value(cell.text).unit or cell.indicator.unit
-            found = checks.check_outlier(cell.text, values.get(cell.month), others, unit=unit)
+            unit = reading.unit or cell.indicator.unit
+            found = checks.check_outlier(cell.text, reading.value, others, unit=unit)
             findings = findings + found
         results.append(findings)
     return results
 
 
-def _series_after(cells: list[Cell]) -> dict:
+def _series_after(cells: list[Cell], readings: dict) -> dict:
     kpi_ids = {cell.kpi_id for cell in cells}
     values = defaultdict(dict)
     ordered = sorted(kpi_ids)
@@ -178,10 +186,7 @@ def _series_after(cells: list[Cell]) -> dict:
         ).values_list("kpi_id", "series", "month", "value")
         for kpi_id, series, month, value in stored:
             values[(kpi_id, series)][month] = value
-    readings = {}
     for cell in cells:
-        if cell.text not in readings:
-            readings[cell.text] = parse_value(cell.text)
         reading = readings[cell.text]
         series = values[(cell.kpi_id, cell.series)]
         if reading.is_number:
@@ -298,7 +303,8 @@ def _write_edit(edit: MonthlyEdit, source: Source, reason: str, now) -> MonthlyV
 def write_monthly_values(create: list, update: list, source: Source, *, indicators) -> None:
     """Bulk form for imports and undo: rows the caller prepared (their texts set, updated
     rows read under a lock in the same transaction). `indicators` maps indicator id →
-    Indicator, for the check. Versions are raised here; history per reason."""
+    Indicator, for the check. Versions are raised here; one history row per value, with
+    its own reason (a confirmed warning is named on its row)."""
     objects = create + update
     kpi_indicators = dict(
         Kpi.objects.filter(pk__in={o.kpi_id for o in objects}).values_list("pk", "indicator_id")
@@ -307,9 +313,10 @@ def write_monthly_values(create: list, update: list, source: Source, *, indicato
         Cell(o.kpi_id, indicators[kpi_indicators[o.kpi_id]], o.month, o.series, o.text)
         for o in objects
     ]
+    readings = {}
     findings = [
         Finding(obj, "text", finding)
-        for obj, found in zip(objects, check_cells(cells), strict=True)
+        for obj, found in zip(objects, check_cells(cells, readings), strict=True)
         for finding in found
     ]
     _enforce(findings, source)
@@ -317,25 +324,19 @@ def write_monthly_values(create: list, update: list, source: Source, *, indicato
     now = timezone.now()
     user = source.history_user
     for obj in objects:
-        obj.read_text()
+        obj.read_text(readings[obj.text])
         obj.updated_by, obj.updated_at = user, now
     for obj in update:
         obj.version += 1
     if create:
         bulk.insert(MonthlyValue, create)
         _read_back_ids(create)
-    for reason, group in _grouped(create, reasons):
-        bulk.insert_history(MonthlyValue, group, user=user, reason=reason, date=now)
-    names = ["text", "value", "unit", "updated_by", "updated_at", "version"]
-    for reason, group in _grouped(update, reasons):
-        bulk_update_with_history(
-            group,
-            MonthlyValue,
-            names,
-            batch_size=BATCH_SIZE,
-            default_user=user,
-            default_change_reason=reason,
-            default_date=now,
+        bulk.insert_history(MonthlyValue, create, user=user, date=now, reasons=reasons)
+    if update:
+        names = ["text", "value", "unit", "updated_by", "updated_at", "version"]
+        bulk.update(MonthlyValue, update, names)
+        bulk.insert_history(
+            MonthlyValue, update, user=user, date=now, reasons=reasons, history_type="~"
         )
 
 
@@ -440,27 +441,19 @@ def _write_kpis(kpis, source: Source, *, marks_set: set, check: bool) -> list:
     reasons = _reasons(kpis, findings, source)
     user = source.history_user
     now = timezone.now()
-    for reason, group in _grouped(create, reasons):
+    for kpi in create + update:
+        kpi._change_reason = reasons[id(kpi)]  # simple-history reads it per row
+    if create:
         bulk_create_with_history(
-            group,
-            Kpi,
-            batch_size=BATCH_SIZE,
-            default_user=user,
-            default_change_reason=reason,
-            default_date=now,
+            create, Kpi, batch_size=BATCH_SIZE, default_user=user, default_date=now
         )
-    names = [f.name for f in Kpi._meta.concrete_fields if f.name != "id"]
-    for kpi in update:
-        kpi.updated_at = now
-    for reason, group in _grouped(update, reasons):
-        bulk_update_with_history(
-            group,
-            Kpi,
-            names,
-            batch_size=BATCH_SIZE,
-            default_user=user,
-            default_change_reason=reason,
-            default_date=now,
+    if update:
+        for kpi in update:
+            kpi.updated_at = now
+        names = [f.name for f in Kpi._meta.concrete_fields if not f.primary_key]
+        bulk.update(Kpi, update, names)
+        Kpi.history.bulk_history_create(
+            update, update=True, batch_size=BATCH_SIZE, default_user=user, default_date=now
         )
     return create + update
 
@@ -546,13 +539,6 @@ def _reasons(objects, findings: list[Finding], source: Source) -> dict:
     for finding in findings:
         warned[id(finding.key)].append(finding.message)
     return {id(obj): source.reason(warned.get(id(obj), ())) for obj in objects}
-
-
-def _grouped(objects, reasons: dict):
-    groups = defaultdict(list)
-    for obj in objects:
-        groups[reasons[id(obj)]].append(obj)
-    return groups.items()
 
 
 def _delete(objects, source: Source) -> None:

@@ -78,7 +78,7 @@ def test_failing_update_after_the_creates(earlier_import):
 
     with (
         mock.patch.object(pipeline, "bulk_update_with_history", side_effect=bulk_update),
-        mock.patch.object(writes, "bulk_update_with_history", side_effect=bulk_update),
+        mock.patch.object(writes.bulk, "update", side_effect=bulk_update),
         pytest.raises(DatabaseError),
     ):
         pipeline.import_file(new_rows(), "kpi.xlsx")
