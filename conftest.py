@@ -5,6 +5,8 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.db.models.signals import post_migrate
+from hypothesis import settings as hypothesis_settings
 
 from branches.models import Membership
 from tests import factories
@@ -17,6 +19,26 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    post_migrate.connect(_reload_branches_after_flush, dispatch_uid="tests_reload_branches")
+
+
+def _reload_branches_after_flush(sender, app_config=None, **kwargs):
+    """A transactional test ends with a flush, which empties the 47 branches of the data
+    migration; the tests after it in the same process expect them. Under pytest-xdist a
+    worker may run a database test after a transactional one (pytest-django orders them
+    last only within what a worker was given), so they come back after every flush."""
+    if app_config is not None and app_config.label == "branches":
+        from branches.models import Branch
+
+        if Branch.objects.count() < 47:
+            _load_branches(apps, None)
+
+
+# Property tests: Hypothesis' default number of examples at most (a test may ask for
+# fewer), no per-example deadline (a busy CI machine is not a failure), and the same
+# examples on every run so that CI is repeatable.
+hypothesis_settings.register_profile("suite", max_examples=100, deadline=None, derandomize=True)
+hypothesis_settings.load_profile("suite")
 
 
 @pytest.fixture
@@ -55,5 +77,10 @@ def branches_present(transactional_db):
     """For transactional tests: one that ran before flushed the tables, which re-creates the
     role groups (post_migrate) but not the 47 branches of the data migration. Load them
     again (update_or_create, so a no-op when present)."""
-    migration = importlib.import_module("branches.migrations.0002_load_branches")
-    migration.load_branches(apps, None)
+    _load_branches(apps, None)
+
+
+def _load_branches(apps, schema_editor):
+    importlib.import_module("branches.migrations.0002_load_branches").load_branches(
+        apps, schema_editor
+    )
