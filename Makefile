@@ -22,14 +22,19 @@ run: install
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 # The suite includes a browser test: Debian's Chromium is installed first when missing.
+# pytest-xdist: one process per core (at most 4), each with its own test database; a
+# worker that runs out of tests takes some from another (worksteal), as a few tests take
+# half a minute each.
+PYTEST_PARALLEL ?= -n auto --maxprocesses 4 --dist worksteal
+
 test: install
 	bash scripts/ensure-chromium.sh
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 # The same suite against a throwaway PostgreSQL cluster on loopback.
 test-postgres: install
 	bash scripts/ensure-chromium.sh
-	bash scripts/with-postgres.sh $(PY) -m pytest
+	bash scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_PARALLEL)
 
 lint: install
 	$(VENV)/bin/ruff check .
