@@ -5,6 +5,7 @@ a page."""
 
 import csv
 import io
+import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -231,6 +232,14 @@ def as_written(text: str) -> str:
     return "△" + shown[1:] if shown.startswith("-") else shown
 
 
+def actual_parts(text: str) -> tuple[str, ...]:
+    """What a page must show of an actual: the text as written, or its number and its
+    as-of note apart (`93.1% (R6.4現在)` → `93.1%` and `R6.4現在`)."""
+    shown = as_written(text)
+    match = re.fullmatch(r"(.*\S)\s*\((.+)\)", shown)
+    return (match[1], match[2]) if match else (shown,)
+
+
 def csv_actuals(content: bytes) -> dict[tuple[str, str, str], str]:
     """The KPI table's CSV download: (branch code, year, indicator) → 実績 as written."""
     rows = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
@@ -269,9 +278,11 @@ def kpi_row_html(page: str, indicator: str) -> str | None:
 
 
 def values_not_as_written(kpis: dict, responses: dict) -> list[str]:
-    """Stored actuals and monthly values that a rendered page (200) does not show as
-    written: the branch page (the KPI's rows), the KPI table, its CSV download (as written
-    or as stored, which re-imports) and the indicator comparison."""
+    """Stored texts that a rendered page (200) does not show as written: actuals on the
+    branch page (the KPI's rows), the KPI table, its CSV download (as written or as
+    stored, which re-imports) and the indicator comparison; monthly values, the target and
+    the previous year's actual (its own text, else the year before's actual) on the branch
+    page."""
 
     def html(path):
         response = responses.get(path)
@@ -283,11 +294,17 @@ def values_not_as_written(kpis: dict, responses: dict) -> list[str]:
     ok = download is not None and download.status_code == 200
     exported = csv_actuals(download.content) if ok else {}
     actuals = dict(Kpi.objects.values_list("pk", "actual_text"))
+    others = {
+        pk: (target, previous)
+        for pk, target, previous in Kpi.objects.values_list(
+            "pk", "target_text", "previous_actual_text"
+        )
+    }
     monthly = defaultdict(list)
     for kpi_id, text in MonthlyValue.objects.values_list("kpi_id", "text"):
         monthly[kpi_id].append(text)
     wrong = []
-    for (code, year, _), kpi in kpis.items():
+    for (code, year, index), kpi in kpis.items():
         name = kpi.indicator.name
         page = html(reverse("kpis:branch_year", args=[code, year]))
         row = kpi_row_html(page, name) if page else None
@@ -299,12 +316,19 @@ def values_not_as_written(kpis: dict, responses: dict) -> list[str]:
         actual = actuals[kpi.pk]
         if actual.strip():
             for place, shown in places.items():
-                if shown is not None and as_written(actual) not in shown:
+                if shown is not None and not all(part in shown for part in actual_parts(actual)):
                     wrong.append(f"{place} {code} {year} {name}: 実績「{actual}」")
             in_csv = exported.get((code, str(year), name), actual)
             if in_csv not in (actual, as_written(actual)):
                 wrong.append(f"CSV {code} {year} {name}: 実績「{actual}」が「{in_csv}」")
-        for text in monthly[kpi.pk]:
-            if text.strip() and row is not None and as_written(text) not in row:
-                wrong.append(f"支部のページ {code} {year} {name}: 月次「{text}」")
+        if row is None:
+            continue
+        target, previous = others[kpi.pk]
+        before = kpis.get((code, year - 1, index))
+        previous = previous or (actuals[before.pk] if before else "")
+        texts = [("月次", text) for text in monthly[kpi.pk]]
+        texts += [("目標", target), ("前年度実績", previous)]
+        for label, text in texts:
+            if text.strip() and as_written(text) not in row:
+                wrong.append(f"支部のページ {code} {year} {name}: {label}「{text}」")
     return wrong
