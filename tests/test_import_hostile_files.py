@@ -496,13 +496,17 @@ def rows_parsed(monkeypatch) -> list:
     return parsed
 
 
+# Formatted rows below the data: what is checked is that none of them is parsed and memory
+# stays flat, which 200,000 rows show as well as Excel's 1,048,576, in a fifth of the
+# suite's time (the reader's own scan of each row element is the cost).
+FORMATTED_ROWS = 200_000
+
+
 @pytest.mark.parametrize("cells", ["", "A"], ids=["styled rows", "a styled cell per row"])
-def test_a_million_formatted_rows_below_the_data_are_never_parsed(
-    existing_data, monkeypatch, cells
-):
+def test_formatted_rows_below_the_data_are_never_parsed(existing_data, monkeypatch, cells):
     """Whole rows formatted down to the bottom of the sheet, as Excel saves them: the file
     imports its real rows and openpyxl parses only the header and the data row."""
-    content = streamed_sheet(styled_rows(1_000_000, cells=cells))
+    content = streamed_sheet(styled_rows(FORMATTED_ROWS, cells=cells))
     assert len(content) < 10 * MB
     parsed = rows_parsed(monkeypatch)
 
@@ -519,9 +523,9 @@ def test_a_cell_without_a_reference_does_not_let_formatted_rows_below_be_parsed(
     existing_data, monkeypatch, cells
 ):
     """The last value's row is found by counting row elements, not from the cells' r=: a
-    data cell without one, then a million formatted rows, still costs openpyxl the header
-    and the data row only."""
-    content = streamed_sheet(styled_rows(1_000_000, cells=cells), unreferenced=True)
+    data cell without one, then many formatted rows, still costs openpyxl the header and
+    the data row only."""
+    content = streamed_sheet(styled_rows(FORMATTED_ROWS, cells=cells), unreferenced=True)
     parsed = rows_parsed(monkeypatch)
 
     (batch, analysis), peak = peak_while(lambda: pipeline.import_file(content, "kpi.xlsx"))

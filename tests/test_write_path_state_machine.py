@@ -124,20 +124,12 @@ class Verdict(StrEnum):
     ACCEPTED = "accepted"
 
 
-# A product bug the random runs find, pinned by the strict xfail
-# test_an_unreadable_actual_gets_the_same_verdict_from_the_admin_and_the_import: remove
-# this when that test passes.
-KNOWN_DISAGREEMENTS = {("実績", spec.name, "abc") for spec in fw.INDICATORS}
-
-
 class Verdicts:
     """Answers per (what the text is: 月次 or 実績, indicator, text) and channel. A monthly
-    value and an annual actual are different questions: `abc` is a valid 実績 (a KPI may
-    report in words) and an unreadable monthly value."""
+    value and an annual actual are different questions."""
 
-    def __init__(self, known=KNOWN_DISAGREEMENTS):
+    def __init__(self):
         self.answers = defaultdict(lambda: defaultdict(set))
-        self.known = known
 
     def record(self, kind: str, indicator: str, text: str, channel: str, verdict) -> None:
         if verdict is not None and text.strip():
@@ -152,7 +144,7 @@ class Verdicts:
             f"{kind} {indicator}「{text}」: "
             + ", ".join(f"{channel}={'/'.join(sorted(v))}" for channel, v in sorted(seen.items()))
             for (kind, indicator, text), seen in self.answers.items()
-            if len(set().union(*seen.values())) > 1 and (kind, indicator, text) not in self.known
+            if len(set().union(*seen.values())) > 1
         ]
 
 
@@ -1284,17 +1276,9 @@ def test_a_kpi_whose_evaluation_did_not_change_is_not_written():
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: the KPI import refuses an unreadable actual (imports.columns."
-        "ValueColumn: 実績「abc」を読めません) while the admin saves it (kpis.checks."
-        "check_kpi_text refuses only numbers that do not fit)"
-    ),
-)
 def test_an_unreadable_actual_gets_the_same_verdict_from_the_admin_and_the_import():
     machine = machine_class({"verdicts"})()
-    machine.verdicts = Verdicts(known=set())
+    machine.verdicts = Verdicts()
     try:
         machine.admin_change_kpi_actual(key=("11", 2023, 1), kind=7, confirm=False)
         machine.import_kpis(rows=[(("12", 2023, 1), 7, "")], confirm=False)
