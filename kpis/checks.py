@@ -119,7 +119,7 @@ def check_kpi_text(label: str, text: str, *, unit: str, max_length: int, target=
     if len(text) > max_length:
         return [_error(Code.TOO_LONG, f"{label}は{max_length}文字以内で入力してください。")]
     reading = parse_target(text) if target else parse_value(text)
-    if reading.kind is Kind.UNPARSED:  # digits in a form we do not read: never guessed
+    if reading.kind is Kind.UNPARSED:  # text the notation cannot read: never guessed
         return [_error(Code.UNREADABLE, f"{label}「{text}」を読めません")]
     findings = []
     if reading.baseline is not None:
