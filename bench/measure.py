@@ -302,10 +302,11 @@ PHASES = (
     ),
     ("↳↳ INSERT new values (kpis.bulk.insert)", "kpis.bulk", "insert"),
     ("↳↳ their history rows (kpis.bulk.insert_history)", "kpis.bulk", "insert_history"),
+    ("↳↳ UPDATE changed rows by key (kpis.bulk.update)", "kpis.bulk", "update"),
     (
-        "↳↳ UPDATE + history rows (bulk_update_with_history)",
-        "kpis.writes",
-        "bulk_update_with_history",
+        "↳↳ KPI history rows (simple-history's bulk_history_create)",
+        "simple_history.manager",
+        "HistoryManager.bulk_history_create",
     ),
     ("value check of the cells, in prepare and apply (check_cells)", "kpis.writes", "check_cells"),
     (

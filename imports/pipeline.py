@@ -158,6 +158,8 @@ class Plan:
     new_indicators: list[str] = field(default_factory=list)
     # KPIs whose row sets a person's mark (結果): their mark is fresh, not stale.
     marks_set: list = field(default_factory=list)
+    # The value check of a monthly workbook's cells, handed on to the write path.
+    checked: writes.Checked | None = None
 
     def __getitem__(self, model) -> ModelChanges:
         return self.changes[model]
@@ -602,7 +604,9 @@ def _prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
     seen = set()
     user_id = user.pk if user is not None and user.is_authenticated else None
     readings = {}  # texts repeat across rows: each distinct one is read once
-    for cell, record, findings in zip(cells, places, writes.check_cells(cells), strict=True):
+    plan.checked = writes.check(cells)
+    for cell, record in zip(cells, places, strict=True):
+        findings = plan.checked.findings[(cell.kpi_id, cell.month, cell.series, cell.text)]
         for finding in findings:
             problem = record.where.problem(f"{cell.month}月: {finding.message}", f"m{cell.month}")
             (plan.problems if finding.is_error else plan.warnings).append(problem)
@@ -680,7 +684,9 @@ def apply(plan: Plan, batch: ImportBatch, user, *, confirmed: bool = False) -> d
             writes.save_kpis(change.create + change.update, source, marks_set=plan.marks_set)
         elif model is MonthlyValue:
             indicators = {i.pk: i for i in Indicator.objects.all()}
-            writes.write_monthly_values(change.create, change.update, source, indicators=indicators)
+            writes.write_monthly_values(
+                change.create, change.update, source, indicators=indicators, checked=plan.checked
+            )
         else:
             _write_parents(model, change, source, now)
         if change.create:

@@ -176,6 +176,23 @@ def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[ch
     return results
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What `check` found for a set of cells, for the writer that checked them first (the
+    import's preview) to hand on to `write_monthly_values`, which then checks only cells
+    it has no verdict for instead of reading a national workbook twice."""
+
+    findings: dict  # (kpi id, month, series, text) → the cell's findings
+    readings: dict  # text → its Reading
+
+
+def check(cells: list[Cell]) -> Checked:
+    readings = {}
+    found = check_cells(cells, readings)
+    keys = ((c.kpi_id, c.month, c.series, c.text) for c in cells)
+    return Checked(dict(zip(keys, found, strict=True)), readings)
+
+
 def _series_after(cells: list[Cell], readings: dict) -> dict:
     kpi_ids = {cell.kpi_id for cell in cells}
     values = defaultdict(dict)
@@ -300,24 +317,32 @@ def _write_edit(edit: MonthlyEdit, source: Source, reason: str, now) -> MonthlyV
     return row
 
 
-def write_monthly_values(create: list, update: list, source: Source, *, indicators) -> None:
+def write_monthly_values(
+    create: list, update: list, source: Source, *, indicators, checked: Checked | None = None
+) -> None:
     """Bulk form for imports and undo: rows the caller prepared (their texts set, updated
     rows read under a lock in the same transaction). `indicators` maps indicator id →
-    Indicator, for the check. Versions are raised here; one history row per value, with
-    its own reason (a confirmed warning is named on its row)."""
+    Indicator, for the check; `checked`, what `check` found for these cells in the same
+    transaction. Versions are raised here; one history row per value, with its own reason
+    (a confirmed warning is named on its row)."""
     objects = create + update
-    kpi_indicators = dict(
-        Kpi.objects.filter(pk__in={o.kpi_id for o in objects}).values_list("pk", "indicator_id")
-    )
-    cells = [
-        Cell(o.kpi_id, indicators[kpi_indicators[o.kpi_id]], o.month, o.series, o.text)
-        for o in objects
-    ]
-    readings = {}
+    keys = [(o.kpi_id, o.month, o.series, o.text) for o in objects]
+    if checked is not None and all(key in checked.findings for key in keys):
+        found, readings = [checked.findings[key] for key in keys], checked.readings
+    else:
+        kpi_indicators = dict(
+            Kpi.objects.filter(pk__in={o.kpi_id for o in objects}).values_list("pk", "indicator_id")
+        )
+        cells = [
+            Cell(o.kpi_id, indicators[kpi_indicators[o.kpi_id]], o.month, o.series, o.text)
+            for o in objects
+        ]
+        readings = {}
+        found = check_cells(cells, readings)
     findings = [
         Finding(obj, "text", finding)
-        for obj, found in zip(objects, check_cells(cells, readings), strict=True)
-        for finding in found
+        for obj, cell_findings in zip(objects, found, strict=True)
+        for finding in cell_findings
     ]
     _enforce(findings, source)
     reasons = _reasons(objects, findings, source)
