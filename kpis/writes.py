@@ -88,7 +88,6 @@ class Finding:
     """A check's finding located on a row: `key` is the caller's (a cell, a KPI)."""
 
     key: object
-    field: str  # "text" for a monthly value, or the KPI's text field
     finding: checks.Finding
 
     @property
@@ -102,14 +101,6 @@ class Refused(Exception):
     def __init__(self, findings: list[Finding]):
         super().__init__("\n".join(f.message for f in findings))
         self.findings = findings
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.finding.is_error]
-
-    @property
-    def warnings_only(self) -> bool:
-        return not self.errors
 
 
 class VersionConflict(Exception):
@@ -261,7 +252,7 @@ def save_monthly_values(edits: list[MonthlyEdit], source: Source) -> list[Monthl
     """
     cells = [Cell(e.kpi.pk, e.kpi.indicator, e.month, e.series, e.text) for e in edits]
     findings = [
-        Finding(edit, "text", finding)
+        Finding(edit, finding)
         for edit, found in zip(edits, check_cells(cells), strict=True)
         for finding in found
     ]
@@ -340,7 +331,7 @@ def write_monthly_values(
         readings = {}
         found = check_cells(cells, readings)
     findings = [
-        Finding(obj, "text", finding)
+        Finding(obj, finding)
         for obj, cell_findings in zip(objects, found, strict=True)
         for finding in cell_findings
     ]
@@ -408,13 +399,6 @@ def delete_kpis(kpis: list[Kpi], source: Source) -> None:
         _refresh_neighbours_of(keys, source)
 
 
-def confirm_mark(kpi: Kpi, source: Source) -> Kpi:
-    """要再確認 → confirmed: the person keeps the manual mark under the new 達成."""
-    kpi.mark_stale = False
-    save_kpis([kpi], source, marks_set=[kpi])
-    return kpi
-
-
 def acknowledge_publication(plan: BranchPlan, source: Source) -> int:
     """Publishing (again) makes the live rows the published ones: the flags go."""
     flagged = list(
@@ -445,7 +429,7 @@ def _write_kpis(kpis, source: Source, *, marks_set: set, check: bool) -> list:
     findings = []
     if check:
         for kpi in kpis:
-            findings += [Finding(kpi, "", f) for f in check_kpi(kpi, befores.get(kpi.pk))]
+            findings += [Finding(kpi, f) for f in check_kpi(kpi, befores.get(kpi.pk))]
     _enforce(findings, source)
     previous = _previous_actuals(kpis)
     for kpi in sorted(kpis, key=lambda k: k.fiscal_year.start_year):
