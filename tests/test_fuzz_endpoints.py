@@ -573,17 +573,8 @@ def monthly_import_pages(batch: ImportBatch) -> list[str]:
     return urls
 
 
-KPI_COLUMNS = [
-    "KPI指標",
-    "単位",
-    "目標",
-    "実績",
-    "前年度実績",
-    "全国平均",
-    "全国順位",
-    "結果",
-    "備考",
-]
+# The KPI row's own columns: from KPI指標 to 備考.
+KPI_COLUMNS = KPI_HEADER[KPI_HEADER.index("KPI指標") :]
 
 
 @fuzz(20)
