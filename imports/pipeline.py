@@ -54,7 +54,6 @@ logger = logging.getLogger(__name__)
 MODEL_ORDER = [FiscalYear, Pillar, Indicator, BranchPlan, Measure, Activity, Kpi, MonthlyValue]
 # Fields that say who/when, not what: not compared, never restored.
 BOOKKEEPING = {"updated_at", "updated_by", "version"}
-MARK_FIELDS = ("mark", "mark_source", "mark_reason")
 BATCH_SIZE = 500
 MAX_STORED_PROBLEMS = 1000
 
@@ -906,7 +905,8 @@ def undo(batch: ImportBatch, user) -> ImportBatch:
             objects, marks_set = [], []
             for entry in updated[model]:
                 obj = current[model][entry["id"]]
-                if model is Kpi and any(entry["before"][f] != getattr(obj, f) for f in MARK_FIELDS):
+                before = entry["before"]
+                if model is Kpi and any(before[f] != getattr(obj, f) for f in Kpi.MARK_FIELDS):
                     marks_set.append(obj)
                 _restore(obj, entry["before"])
                 objects.append(obj)

@@ -286,7 +286,7 @@ class KpiAdmin(SimpleHistoryAdmin):
     ]
 
     def save_model(self, request, obj, form, change):
-        mark_set = any(name in form.changed_data for name in ("mark", "mark_source", "mark_reason"))
+        mark_set = any(name in form.changed_data for name in Kpi.MARK_FIELDS)
         if mark_set and obj.mark != obj.suggested_mark:
             obj.mark_source = Kpi.MarkSource.MANUAL
         writes.save_kpis([obj], _source(request, form), marks_set=[obj] if mark_set else ())

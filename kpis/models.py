@@ -337,6 +337,8 @@ class Kpi(models.Model):
     # The fields a reader's verdict depends on: a change of one of them under a person's
     # mark makes it stale, and in a published plan flags the KPI.
     VERDICT_FIELDS = ("achieved", "suggested_mark", "mark")
+    # What a person sets when they set a mark: a write that changes them sets a fresh mark.
+    MARK_FIELDS = ("mark", "mark_source", "mark_reason")
 
     class Meta:
         ordering = [

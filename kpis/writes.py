@@ -44,7 +44,6 @@ KPI_TEXTS = {
     "previous_actual_text": "前年度実績",
     "national_average_text": "全国平均",
 }
-_MARK_FIELDS = ("mark", "mark_source", "mark_reason")
 
 
 class Channel(StrEnum):
