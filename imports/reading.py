@@ -90,6 +90,9 @@ def cell_ref(row: int, column: int) -> str:
     return f"{get_column_letter(column)}{row}"
 
 
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+
 def read_workbook(content: bytes, file_name: str) -> Workbook:
     """Every sheet of an xlsx or the one table of a CSV, as text; UnreadableFile otherwise."""
     limit = settings.IMPORT_MAX_UPLOAD_BYTES
@@ -112,7 +115,15 @@ def read_workbook(content: bytes, file_name: str) -> Workbook:
             raise UnreadableFile(
                 f"{label}のファイルです。表計算のファイル（.xlsx か .csv）を選んでください。"
             )
-    return _read_csv(content, file_name)
+    workbook = _read_csv(content, file_name)  # refuses binary and undecodable content
+    if file_name.lower().endswith(EXCEL_SUFFIXES):
+        # Text named like a workbook would be "a table without a header row": say what it is.
+        raise UnreadableFile(
+            f"「{file_name}」は名前は Excel のブックですが、中身は文字だけのファイルです。"
+            "Excelで開いて「Excel ブック (*.xlsx)」形式で保存し直すか、CSVなら名前を .csv に"
+            "してください。"
+        )
+    return workbook
 
 
 # --- xlsx ------------------------------------------------------------------------------

@@ -106,6 +106,11 @@ CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024
 CORPUS = [
     ("pdf", lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDFのファイルです"),
     ("binary", lambda: bytes(range(256)) * 4, "表計算のファイルではありません"),
+    (
+        "text named .xlsx",
+        lambda: "支部の実績メモ\n4月は速報値です\n".encode(),
+        "「bad.xlsx」は名前は Excel のブックですが、中身は文字だけのファイルです",
+    ),
     ("empty", lambda: b"", "ファイルが空です"),
     ("undecodable text", lambda: b"abc\x81\x20\xef\xbf,def", "文字コードを判別できません"),
     ("truncated xlsx", lambda: xlsx([kpi_row()])[:2000], "ファイルが壊れているため読めません"),
