@@ -32,6 +32,17 @@ def kpi(
     return factories.KpiFactory(measure=measure, indicator=indicator, **fields)
 
 
+def next_year(kpi: Kpi, **fields) -> Kpi:
+    """The same branch's KPI of the same indicator a year later, in a measure of the same
+    number (a relative target is evaluated against `kpi`'s actual)."""
+    measure = factories.MeasureFactory(
+        branch=kpi.branch,
+        fiscal_year=fiscal_year(kpi.fiscal_year.start_year + 1),
+        number=kpi.measure.number,
+    )
+    return factories.KpiFactory(measure=measure, indicator=kpi.indicator, **fields)
+
+
 def value(kpi: Kpi, month: int, text: str) -> MonthlyValue:
     return MonthlyValue.objects.create(
         kpi=kpi, month=month, series=services.series_for(kpi.indicator), text=text

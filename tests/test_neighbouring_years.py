@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from kpis.entry import services
 from kpis.models import Kpi
-from tests import factories
 from tests import factories_admin as fa
 from tests import factories_entry as fe
 from tests.factories_imports import kpi_row, load, xlsx
@@ -21,15 +20,7 @@ NAME = "現金給付等の申請に係る郵送化率"
 def years(db):
     """埼玉: FY2023 with an actual, FY2024 whose target is 対前年度以上."""
     earlier = fe.kpi(year=2023, name=NAME, target_text="96.5%以上", actual_text="95.0%")
-    measure = factories.MeasureFactory(
-        branch=earlier.branch, fiscal_year=fe.fiscal_year(2024), number=earlier.measure.number
-    )
-    later = factories.KpiFactory(
-        measure=measure,
-        indicator=earlier.indicator,
-        target_text="対前年度以上",
-        actual_text="96.0%",
-    )
+    later = fe.next_year(earlier, target_text="対前年度以上", actual_text="96.0%")
     return earlier, later
 
 

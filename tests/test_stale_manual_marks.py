@@ -98,17 +98,7 @@ def test_resetting_to_the_rule_clears_the_flag(client, admin, manager_11, kpi):
 
 
 def test_the_previous_years_actual_can_make_a_mark_stale(client, admin, manager_11, kpi):
-    from tests import factories
-
-    measure = factories.MeasureFactory(
-        branch=kpi.branch, fiscal_year=fe.fiscal_year(2024), number=kpi.measure.number
-    )
-    later = factories.KpiFactory(
-        measure=measure,
-        indicator=kpi.indicator,
-        target_text="対前年度以上",
-        actual_text="96.0%",
-    )
+    later = fe.next_year(kpi, target_text="対前年度以上", actual_text="96.0%")
     later.mark, later.mark_source, later.mark_reason = "◎", "manual", "大幅に改善"
     later.save()
     assert later.achieved is True
