@@ -21,6 +21,7 @@ from branches.models import Branch
 from kpis.eras import FISCAL_MONTHS, parse_fiscal_year
 from kpis.models import FiscalYear, Indicator, Kpi, Measure, MonthlyValue, Pillar
 from kpis.notation import parse_rank
+from kpis.numbering import measure_sort_key
 
 SERIES = {"単月": MonthlyValue.Series.SINGLE, "累計": MonthlyValue.Series.CUMULATIVE}
 
@@ -41,13 +42,15 @@ class MeasureWidget(widgets.ForeignKeyWidget):
     def clean(self, value, row=None, **kwargs):
         pillar_text = str(row["区分"])
         number, _, name = pillar_text.partition(" ")
-        pillar, _ = Pillar.objects.get_or_create(number=int(number), name=name)
+        pillar = Pillar.national()[int(number)]
         measure, _ = Measure.objects.get_or_create(
             branch=Branch.objects.get(code=row["支部コード"]),
             fiscal_year=FiscalYear.objects.get(start_year=parse_fiscal_year(row["年度"])),
             pillar=pillar,
-            number=int(str(value).strip("()")),
+            sort_key=measure_sort_key(str(value)),
             defaults={
+                "number_label": str(value),
+                "pillar_label": name,
                 "title": row["施策"] or "",
                 "group": row["担当グループ"] or "",
                 "is_important": row["重要度"] == "高",

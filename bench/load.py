@@ -15,6 +15,7 @@ from bench.dataset import NationalDataSet
 from branches.models import Branch
 from kpis.eras import FISCAL_MONTHS
 from kpis.models import BranchPlan, FiscalYear, Indicator, Kpi, Measure, MonthlyValue, Pillar
+from kpis.numbering import measure_sort_key
 
 BATCH = 2000
 
@@ -62,11 +63,7 @@ def load_year(data: NationalDataSet, year: int) -> None:
     branches = {b.code: b for b in Branch.objects.all()}
     with transaction.atomic():
         fiscal_year = open_year(year, FiscalYear.Status.CLOSED)
-        pillars = {}
-        for row in rows:
-            key = (row.pillar_number, row.pillar_name)
-            if key not in pillars:
-                pillars[key], _ = Pillar.objects.get_or_create(number=key[0], name=key[1])
+        pillars = Pillar.national()
 
         measures = {}
         for row in rows:
@@ -75,8 +72,10 @@ def load_year(data: NationalDataSet, year: int) -> None:
                 measures[key] = Measure(
                     branch=branches[row.branch_code],
                     fiscal_year=fiscal_year,
-                    pillar=pillars[(row.pillar_number, row.pillar_name)],
-                    number=row.measure_number,
+                    pillar=pillars[row.pillar_number],
+                    pillar_label=row.pillar_name,
+                    number_label=f"({row.measure_number})",
+                    sort_key=measure_sort_key(f"({row.measure_number})"),
                     title=row.measure_title,
                     group=row.group,
                     is_important=row.is_important,

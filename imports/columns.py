@@ -9,16 +9,14 @@ extra columns are ignored and the order is free.
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from openpyxl.utils import get_column_letter
 
 from imports.problems import CellError
-from imports.reading import HEADER_SCAN_ROWS
 from kpis import eras
 from kpis.notation import UNITS, Kind, parse_rank, parse_target, parse_value
+from kpis.numbering import NATIONAL_PILLARS, measure_sort_key, national_pillar_number
 from kpis.vocabulary import (
     ACHIEVED_WORDS,
     AGGREGATION_LABELS,
@@ -130,34 +128,33 @@ class FiscalYearColumn(Column):
 
 
 class PillarColumn(Column):
-    """`1 基盤的保険者機能関係`, `2．戦略的保険者機能` → (number, name)."""
+    """`1 基盤的保険者機能関係`, `基盤的保険者機能の盤石化` → (national pillar number, the
+    name as written without its number)."""
 
-    PATTERN = re.compile(r"([0-9０-９]{1,2})\s*[.．、。:：)）\-－]?\s*(.*)", re.S)
+    PATTERN = re.compile(r"(?:[0-9０-９]{1,2}\s*[.．、。:：)）\-－]?)?\s*(.*)", re.S)
 
     def read(self, text, lookups):
-        match = self.PATTERN.fullmatch(text.strip())
-        if match is None:
-            raise CellError(f"区分「{text}」の先頭に番号がありません（例: 1 基盤的保険者機能）")
-        name = match[2].strip()
-        if not name:
-            raise CellError(f"区分「{text}」に名前がありません（例: 1 基盤的保険者機能）")
+        name = self.PATTERN.fullmatch(text.strip())[1].strip()
         if len(name) > 100:
             raise CellError(f"区分「{text}」が長すぎます（100文字まで）")
-        return int(unicodedata.normalize("NFKC", match[1])), name
+        number = national_pillar_number(name)
+        if number is None:
+            names = "・".join(f"「{n}」" for n in NATIONAL_PILLARS.values())
+            raise CellError(f"区分「{text}」が全国の区分（{names}）のどれにも当たりません")
+        return number, name
 
 
 class MeasureNumberColumn(Column):
-    """`(1)`, `（１）`, `1` → 1."""
-
-    PATTERN = re.compile(r"\(?\s*(\d{1,3})\s*\)?\.?")
+    """`(1)`, `（１）`, `1`, `(1)-1`, `1-2`, `(1)①` → (label as written, sort key)."""
 
     def read(self, text, lookups):
-        match = self.PATTERN.fullmatch(unicodedata.normalize("NFKC", text).strip())
-        if match is None or int(match[1]) == 0:
+        label = text.strip()
+        key = measure_sort_key(label)
+        if key is None or len(label) > 20:
             raise CellError(
-                f"施策番号「{text}」を読めません（(1)、（１）、1 のように書いてください）"
+                f"施策番号「{text}」を読めません（(1)、（１）、1、(1)-1 のように書いてください）"
             )
-        return int(match[1])
+        return label, key
 
 
 class FlagColumn(Column):
@@ -375,100 +372,3 @@ INDICATOR_COLUMNS = [
     ),
     TextColumn("definition", INDICATOR_LABELS["definition"]),
 ]
-
-
-@dataclass
-class Layout:
-    """A recognised header row: what the sheet holds and which column is where."""
-
-    kind: str  # "kpi" | "monthly" | "indicators"
-    header_row: int
-    columns: dict[int, Column] = field(default_factory=dict)  # 1-based index → column
-
-    def has(self, key: str) -> bool:
-        return any(column.key == key for column in self.columns.values())
-
-
-SCHEMAS = {"kpi": KPI_COLUMNS, "monthly": MONTHLY_COLUMNS, "indicators": INDICATOR_COLUMNS}
-KIND_LABELS = {"kpi": "KPIの表", "monthly": "月次実績の表", "indicators": "指標の一覧"}
-
-
-def _matches(texts: tuple[str, ...], columns: list[Column]) -> dict[int, list[Column]]:
-    by_label = {}
-    for column in columns:
-        for label in column.labels:
-            by_label[label] = column
-    found: dict[int, list[Column]] = {}
-    for index, text in enumerate(texts, start=1):
-        column = by_label.get(normalise(text)) if text else None
-        if column is not None:
-            found.setdefault(index, []).append(column)
-    return found
-
-
-def _kind_of(keys: set[str]) -> str | None:
-    if {"branch", "fiscal_year"} <= keys:
-        if "series" in keys or keys & {column.key for column in MONTH_COLUMNS}:
-            return "monthly"
-        if keys & {"pillar", "measure_no", "measure"}:
-            return "kpi"
-    if "indicator" in keys and keys & {"direction", "aggregation", "definition"}:
-        return "indicators"
-    return None
-
-
-def find_layout(rows: list[tuple[int, tuple[str, ...]]]) -> tuple[Layout | None, list[str]]:
-    """The header among the first rows, and what is wrong with it (missing, doubled columns).
-
-    Returns (None, []) for a sheet with no header at all (a notes sheet, say).
-    """
-    every_column = [c for schema in SCHEMAS.values() for c in schema]
-    near_miss = None
-    for row_number, texts in rows:
-        if row_number > HEADER_SCAN_ROWS:
-            break
-        keys = {c.key for found in _matches(texts, every_column).values() for c in found}
-        kind = _kind_of(keys)
-        if kind is not None:
-            return _layout(kind, row_number, _matches(texts, SCHEMAS[kind]), SCHEMAS[kind])
-        if len(keys) >= 3 and near_miss is None:
-            near_miss = (_likely_kind(keys), row_number, keys)
-    if near_miss:
-        kind, row_number, keys = near_miss
-        missing = [c.label for c in SCHEMAS[kind] if c.required and c.key not in keys]
-        return None, [
-            f"{row_number}行目は{KIND_LABELS[kind]}の見出しのようですが、"
-            f"{'・'.join(f'「{m}」' for m in missing) or '必要な列'}がありません"
-        ]
-    return None, []
-
-
-def _likely_kind(keys: set[str]) -> str:
-    if "series" in keys or keys & {column.key for column in MONTH_COLUMNS}:
-        return "monthly"
-    if keys & {"direction", "aggregation", "definition"}:
-        return "indicators"
-    return "kpi"
-
-
-def _layout(kind, row_number, found, columns) -> tuple[Layout, list[str]]:
-    problems = []
-    layout = Layout(kind=kind, header_row=row_number)
-    seen: dict[str, int] = {}
-    for index, matched in found.items():
-        column = matched[0]
-        if column.key in seen:
-            first, here = get_column_letter(seen[column.key]), get_column_letter(index)
-            problems.append(f"見出し「{column.label}」が2列あります（{first}列と{here}列）")
-            continue
-        seen[column.key] = index
-        layout.columns[index] = column
-    keys = set(seen)
-    missing = [c.label for c in columns if c.required and c.key not in keys]
-    if missing:
-        problems.append(
-            f"{row_number}行目の見出しに{'・'.join(f'「{m}」' for m in missing)}がありません"
-        )
-    if kind == "monthly" and not any(isinstance(c, MonthColumn) for c in layout.columns.values()):
-        problems.append(f"{row_number}行目の見出しに月の列（4月 … 3月）がありません")
-    return layout, problems

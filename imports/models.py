@@ -17,9 +17,13 @@ class ImportBatch(models.Model):
     class Status(models.TextChoices):
         PREVIEWED = "previewed", "確認待ち"
         REJECTED = "rejected", "エラーあり"
+        QUEUED = "queued", "処理待ち"
+        RUNNING = "running", "取り込み中"
         COMMITTED = "committed", "取り込み済"
         FAILED = "failed", "失敗"
         UNDONE = "undone", "取り消し済"
+        # A preview older than a day, or superseded by a later commit of the same scope.
+        EXPIRED = "expired", "期限切れ"
 
     kind = models.CharField("種類", max_length=10, choices=Kind.choices, blank=True)
     file_name = models.CharField("ファイル名", max_length=255)
@@ -27,7 +31,7 @@ class ImportBatch(models.Model):
     size = models.PositiveIntegerField("サイズ（バイト）", default=0)
     content = models.BinaryField("ファイル", editable=False)
     status = models.CharField(
-        "状態", max_length=10, choices=Status.choices, default=Status.PREVIEWED
+        "状態", max_length=10, choices=Status.choices, default=Status.PREVIEWED, db_index=True
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -60,6 +64,22 @@ class ImportBatch(models.Model):
     # What a commit wrote: ids and after-images of created rows, before- and after-images of
     # updated rows, per model ("kpis.kpi"). Undo restores from here.
     changes = models.JSONField("変更内容", default=dict, blank=True, editable=False)
+    # What the preview shows row by row: [{"kind", "label", "status", "cells": [...]}].
+    diff = models.JSONField("行ごとの変更", default=list, blank=True, editable=False)
+    diff_total = models.PositiveIntegerField("変更のある行の数", default=0)
+    # Submitted or published plans the file changes: ["埼玉支部 令和5年度（公表済）", …].
+    protected_plans = models.JSONField("提出・公表済みの計画", default=list, blank=True)
+    # The admin's choice for header texts the importer did not recognise:
+    # {"sheet": {"column letter": "field key" or "" (取り込まない)}}.
+    mapping = models.JSONField("見出しの対応", default=dict, blank=True)
+    # Columns still waiting for that choice: [{"sheet", "column", "header"}].
+    unmapped = models.JSONField("対応が未定の見出し", default=list, blank=True)
+    # The background job (django-tasks) that writes the batch, and how far it got.
+    task_id = models.CharField("ジョブID", max_length=64, blank=True)
+    progress_done = models.PositiveIntegerField("処理済みの行", default=0)
+    progress_total = models.PositiveIntegerField("行の総数", default=0)
+    # Beaten by the job while it writes; a batch whose heartbeat stopped died with its worker.
+    heartbeat_at = models.DateTimeField("最終応答", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -85,3 +105,29 @@ class ImportBatch(models.Model):
     @property
     def total_changes(self) -> int:
         return sum(row["create"] + row["update"] for row in self.counts)
+
+
+class HeaderMapping(models.Model):
+    """What an admin chose for the unrecognised columns of a header row, remembered by the
+    row's normalised signature and used for the next file with the same header row."""
+
+    signature = models.CharField("見出し行の署名", max_length=64, unique=True)
+    headers = models.JSONField("見出し", default=list)
+    # {"normalised header text": "field key" or "" (取り込まない)}
+    choices = models.JSONField("対応", default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="設定した人",
+    )
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = "見出しの対応"
+        verbose_name_plural = "見出しの対応"
+
+    def __str__(self):
+        return "、".join(self.headers)[:80]

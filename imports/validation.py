@@ -14,7 +14,8 @@ from openpyxl.utils import get_column_letter
 
 from branches.models import Branch
 from imports import columns
-from imports.columns import Layout, find_layout, normalise
+from imports.columns import normalise
+from imports.headers import Layout, find_layout
 from imports.problems import CellError, Problem
 from imports.reading import Sheet, Workbook
 from kpis.eras import era_label
@@ -49,19 +50,21 @@ class Where:
 class MeasureRecord:
     branch: Branch
     year: int
-    pillar: tuple[int, str]
-    number: int
+    pillar: tuple[int, str]  # (national pillar number, the branch's wording)
+    number: tuple[str, str]  # (label as written, sort key)
     title: str
     fields: dict = field(default_factory=dict)
     where: Where | None = None
 
     @property
     def key(self):
-        return (self.branch.pk, self.year, self.pillar[0], self.number)
+        return (self.branch.pk, self.year, self.pillar[0], self.number[1])
 
     @property
     def label(self) -> str:
-        return f"{self.branch.name} {era_label(self.year)} 区分{self.pillar[0]} 施策({self.number})"
+        return (
+            f"{self.branch.name} {era_label(self.year)} 区分{self.pillar[0]} 施策{self.number[0]}"
+        )
 
 
 @dataclass
@@ -321,7 +324,7 @@ class KpiBuilder:
         existing = self.result.measures.get(record.key)
         if existing is None:
             self.result.measures[record.key] = existing = record
-        elif existing.pillar != record.pillar:
+        elif existing.pillar[0] != record.pillar[0]:
             self.result.problems.append(
                 where.problem(
                     f"区分「{record.pillar[0]} {record.pillar[1]}」が{existing.where.row}行目の"

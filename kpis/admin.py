@@ -107,7 +107,7 @@ class MeasureAdmin(admin.ModelAdmin):
         "branch",
         "fiscal_year",
         "pillar",
-        "number",
+        "number_label",
         "title",
         "group",
         "is_important",
@@ -115,7 +115,7 @@ class MeasureAdmin(admin.ModelAdmin):
     ]
     list_filter = [
         "fiscal_year",
-        "pillar__number",
+        "pillar",
         "group",
         "is_important",
         "is_difficult",
@@ -253,7 +253,7 @@ class KpiAdmin(SimpleHistoryAdmin):
         "changed_after_publication",
         "achieved",
         "branch__region",
-        "measure__pillar__number",
+        "measure__pillar",
         "indicator",
         "branch",
     ]

@@ -125,9 +125,6 @@ class KpiFilter(django_filters.FilterSet):
 
 
 def _pillar_choices(measures):
-    """One choice per pillar number of the given measures; the newest wording names it."""
-    names = {}
-    pillars = Pillar.objects.filter(pk__in=measures.values("pillar_id"))
-    for number, name in pillars.order_by("number", "-pk").values_list("number", "name"):
-        names.setdefault(number, name)
-    return [(number, f"{number}. {name}") for number, name in names.items()]
+    """One choice per national pillar of the given measures."""
+    pillars = Pillar.objects.filter(pk__in=measures.values("pillar_id")).order_by("number")
+    return [(number, f"{number}. {name}") for number, name in pillars.values_list("number", "name")]

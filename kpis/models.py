@@ -12,6 +12,7 @@ from kpis import eras, vocabulary
 from kpis.evaluation import DEFAULT_EXCELLENT_MARGIN, Direction, evaluate
 from kpis.fields import StoredDecimalField
 from kpis.notation import Reading, parse_target, parse_value
+from kpis.numbering import NATIONAL_PILLARS, measure_sort_key
 
 
 def _mark_choice(mark: str) -> tuple[str, str]:
@@ -157,21 +158,29 @@ class BranchPlan(models.Model):
 
 
 class Pillar(models.Model):
-    """One of the three pillars (区分) of a business plan; wording changes between plans."""
+    """One of the three national pillars (区分) of the action plan. Branches word them their
+    own way; a measure keeps that wording (`Measure.pillar_label`) and points here, so that
+    filters and the national views group by the national pillar."""
 
-    number = models.PositiveSmallIntegerField("番号")
+    number = models.PositiveSmallIntegerField("番号", unique=True)
     name = models.CharField("区分", max_length=100)
 
     class Meta:
-        ordering = ["number", "name"]
+        ordering = ["number"]
         verbose_name = "区分"
         verbose_name_plural = "区分"
-        constraints = [
-            models.UniqueConstraint(fields=["number", "name"], name="pillar_unique_number_name")
-        ]
 
     def __str__(self):
         return f"{self.number}. {self.name}"
+
+    @classmethod
+    def national(cls) -> dict[int, "Pillar"]:
+        """The three pillars by number, created on first use."""
+        found = {p.number: p for p in cls.objects.filter(number__in=NATIONAL_PILLARS)}
+        for number, name in NATIONAL_PILLARS.items():
+            if number not in found:
+                found[number] = cls.objects.get_or_create(number=number, defaults={"name": name})[0]
+        return found
 
 
 class Measure(models.Model):
@@ -180,28 +189,43 @@ class Measure(models.Model):
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="measures")
     fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="measures")
     pillar = models.ForeignKey(Pillar, on_delete=models.PROTECT, related_name="measures")
-    number = models.PositiveSmallIntegerField("施策番号")
+    # The pillar as the branch wrote it (基盤的保険者機能関係); pages show it.
+    pillar_label = models.CharField("区分（支部の表記）", max_length=100, blank=True)
+    # 施策番号 as written — (1), (1)-1, 1-2, (1)① — and the key it sorts and matches by.
+    number_label = models.CharField("施策番号", max_length=20)
+    sort_key = models.CharField("並び順", max_length=40)
     title = models.CharField("施策", max_length=300)
     group = models.CharField("担当グループ", max_length=50, blank=True)
     is_important = models.BooleanField("重要度：高", default=False)
     is_difficult = models.BooleanField("困難度：高", default=False)
+    importance_reason = models.TextField("重要度の理由", blank=True)
+    difficulty_reason = models.TextField("困難度の理由", blank=True)
     plan_text = models.TextField("計画", blank=True)
     narrative = models.TextField("結果概要", blank=True)
     challenges = models.TextField("課題", blank=True)
 
     class Meta:
-        ordering = ["branch__order", "fiscal_year__start_year", "pillar__number", "number"]
+        ordering = ["branch__order", "fiscal_year__start_year", "pillar__number", "sort_key"]
         verbose_name = "施策"
         verbose_name_plural = "施策"
         constraints = [
             models.UniqueConstraint(
-                fields=["branch", "fiscal_year", "pillar", "number"],
+                fields=["branch", "fiscal_year", "pillar", "sort_key"],
                 name="measure_unique_per_branch_year_pillar",
             )
         ]
 
     def __str__(self):
-        return f"({self.number}) {self.title}"
+        return f"{self.number_label} {self.title}"
+
+    def save(self, *args, **kwargs):
+        self.sort_key = measure_sort_key(self.number_label) or self.number_label
+        super().save(*args, **kwargs)
+
+    @property
+    def pillar_display(self) -> str:
+        """The pillar as the branch wrote it, else the national name."""
+        return self.pillar_label or self.pillar.name
 
 
 class Activity(models.Model):
@@ -284,6 +308,12 @@ class Kpi(models.Model):
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="kpis")
     order = models.PositiveSmallIntegerField("表示順", default=0)
     description = models.TextField("KPI", blank=True)
+    # Which numbered activity of the measure the KPI is in the report (its ①).
+    activity_number = models.PositiveSmallIntegerField("事業内容の番号", null=True, blank=True)
+    # A sub-group the report lists it under (●被保険者, ◆被扶養者).
+    subgroup = models.CharField("対象", max_length=50, blank=True)
+    # Tags written beside the target (【新設】), kept apart from the target text.
+    tags = models.CharField("表示", max_length=50, blank=True)
 
     target_text = models.CharField("目標", max_length=200, blank=True)
     target_kind = models.CharField("目標の種類", max_length=12, blank=True)
@@ -325,6 +355,14 @@ class Kpi(models.Model):
     # 公表後に変更あり: 達成 or the mark changed while the plan was published.
     changed_after_publication = models.BooleanField("公表後に変更あり", default=False)
     note = models.TextField("備考", blank=True)
+    # The year figure a progress sheet writes at the end of each series (合計 / 計 / 累計 /
+    # 平均), as written; checked against the months where they add up.
+    single_year_figure = models.CharField("単月の年度計（記載値）", max_length=100, blank=True)
+    single_year_figure_label = models.CharField("単月の年度計の見出し", max_length=10, blank=True)
+    cumulative_year_figure = models.CharField("累計の年度計（記載値）", max_length=100, blank=True)
+    cumulative_year_figure_label = models.CharField(
+        "累計の年度計の見出し", max_length=10, blank=True
+    )
     updated_at = models.DateTimeField("更新日時", auto_now=True)
     # Every change through kpis.writes raises it.
     version = models.PositiveIntegerField("版", default=1)
@@ -345,7 +383,7 @@ class Kpi(models.Model):
             "branch__order",
             "fiscal_year__start_year",
             "measure__pillar__number",
-            "measure__number",
+            "measure__sort_key",
             "order",
         ]
         verbose_name = "KPI"
@@ -496,6 +534,40 @@ class MonthlyValue(models.Model):
             reading = parse_value(self.text)
         self.value = reading.value if reading.is_number else None
         self.unit = reading.unit
+
+
+class MonthlyBreakdown(models.Model):
+    """A breakdown series (内訳) a progress sheet shows under a KPI — counts per benefit
+    type, say: the months and the year figure as written. Shown, never evaluated."""
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="breakdowns")
+    label = models.CharField("内訳", max_length=100)
+    series = models.CharField("系列", max_length=10, choices=MonthlyValue.Series.choices)
+    order = models.PositiveSmallIntegerField("表示順", default=0)
+    # {"4": "2,657", "5": "2,826", …}: calendar month → the text as written.
+    months = models.JSONField("月別の値", default=dict, blank=True)
+    year_figure = models.CharField("年度計（記載値）", max_length=100, blank=True)
+    year_figure_label = models.CharField("年度計の見出し", max_length=10, blank=True)
+    note = models.CharField("備考", max_length=200, blank=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    version = models.PositiveIntegerField("版", default=1)
+
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True)
+    )
+
+    class Meta:
+        ordering = ["kpi", "series", "order"]
+        verbose_name = "月次実績の内訳"
+        verbose_name_plural = "月次実績の内訳"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "series", "label"], name="monthly_breakdown_unique_label"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kpi} {self.label}（{self.get_series_display()}）"
 
 
 class Comment(models.Model):

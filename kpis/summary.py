@@ -295,7 +295,7 @@ def branch_report(user, branch: Branch, fiscal_year: FiscalYear, plan) -> Branch
             Prefetch("activities", queryset=Activity.objects.order_by("number")),
             Prefetch("kpis", queryset=kpis.order_by("order", "pk")),
         )
-        .order_by("pillar__number", "number", "pk")
+        .order_by("pillar__number", "sort_key", "pk")
     )
     history = _branch_history(user, branch, fiscal_year)
 
@@ -305,7 +305,7 @@ def branch_report(user, branch: Branch, fiscal_year: FiscalYear, plan) -> Branch
     for measure in measures:
         pillar = measure.pillar
         if not pillars or pillars[-1].number != pillar.number:
-            pillars.append(PillarView(pillar.number, pillar.name))
+            pillars.append(PillarView(pillar.number, measure.pillar_display))
         kpi_views = [_kpi_view(kpi, fiscal_year, history) for kpi in measure.kpis.all()]
         activities = [ActivityView(activity) for activity in measure.activities.all()]
         pillars[-1].measures.append(MeasureView(measure, activities, kpi_views))

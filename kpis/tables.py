@@ -144,7 +144,7 @@ class KpiTable(tables.Table):
     measure = tables.Column(
         verbose_name="施策",
         accessor="measure",
-        order_by=("measure__pillar__number", "measure__number"),
+        order_by=("measure__pillar__number", "measure__sort_key"),
     )
     group = tables.Column(verbose_name="担当G", accessor="measure__group")
     flags = tables.Column(verbose_name="重要・困難", accessor="measure", orderable=False)
@@ -193,7 +193,7 @@ class KpiTable(tables.Table):
         return format_html('<a href="{}">{}</a>', url, value)
 
     def render_measure(self, value):
-        return f"({value.number}) {value.title}"
+        return f"{value.number_label} {value.title}"
 
     def render_flags(self, value):
         badges = [

@@ -106,7 +106,7 @@ class KpiTableView(SingleTableMixin, FilterView):
             "-fiscal_year__start_year",
             "branch__order",
             "measure__pillar__number",
-            "measure__number",
+            "measure__sort_key",
             "order",
             "pk",
         )

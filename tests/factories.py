@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from branches.models import Branch, Membership
 from branches.roles import ADMIN_GROUP, COUNCIL_GROUP
 from kpis.models import Activity, FiscalYear, Indicator, Kpi, Measure, MonthlyValue, Pillar
+from kpis.numbering import NATIONAL_PILLARS
 
 
 def branch(code: str) -> Branch:
@@ -53,12 +54,14 @@ class FiscalYearFactory(factory.django.DjangoModelFactory):
 
 
 class PillarFactory(factory.django.DjangoModelFactory):
+    """One of the three national pillars."""
+
     class Meta:
         model = Pillar
-        django_get_or_create = ["number", "name"]
+        django_get_or_create = ["number"]
 
     number = 1
-    name = "基盤的保険者機能関係"
+    name = factory.LazyAttribute(lambda o: NATIONAL_PILLARS[o.number])
 
 
 class MeasureFactory(factory.django.DjangoModelFactory):
@@ -68,10 +71,15 @@ class MeasureFactory(factory.django.DjangoModelFactory):
     branch = factory.LazyFunction(lambda: branch("11"))
     fiscal_year = factory.SubFactory(FiscalYearFactory)
     pillar = factory.SubFactory(PillarFactory)
-    # 1–999, as documents number measures and the importer reads them: the sequence runs on
-    # over the whole process, and an export of measure 1188 would not re-import.
-    number = factory.Sequence(lambda n: n % 999 + 1)
+    pillar_label = "基盤的保険者機能関係"
     title = factory.Sequence(lambda n: f"施策{n}")
+    # Written "(n)" as most plans do; the model derives the sort key.
+    number_label = factory.LazyAttribute(lambda o: f"({o.number})")
+
+    class Params:
+        # 1–999, as documents number measures and the importer reads them: the sequence
+        # runs on over the whole process, and an export of measure 1188 would not re-import.
+        number = factory.Sequence(lambda n: n % 999 + 1)
 
 
 class ActivityFactory(factory.django.DjangoModelFactory):

@@ -38,7 +38,7 @@ def next_year(kpi: Kpi, **fields) -> Kpi:
     measure = factories.MeasureFactory(
         branch=kpi.branch,
         fiscal_year=fiscal_year(kpi.fiscal_year.start_year + 1),
-        number=kpi.measure.number,
+        number_label=kpi.measure.number_label,
     )
     return factories.KpiFactory(measure=measure, indicator=kpi.indicator, **fields)
 

@@ -3,6 +3,7 @@
 import factory
 
 from kpis.models import BranchPlan, MonthlyValue, Pillar
+from kpis.numbering import NATIONAL_PILLARS
 from tests import factories
 
 ACTIVITY_MARKS = ["◎", "○", "△", "×", ""]
@@ -47,14 +48,15 @@ def plan_year(
     fiscal_year = factories.FiscalYearFactory(start_year=year)
     plan = BranchPlanFactory(branch=branch, fiscal_year=fiscal_year, status=status)
     pillars = [
-        Pillar.objects.get_or_create(number=n, defaults={"name": name})[0]
-        for n, name in ((1, "基盤的保険者機能関係"), (2, "戦略的保険者機能関係"))
+        Pillar.objects.get_or_create(number=n, defaults={"name": NATIONAL_PILLARS[n]})[0]
+        for n in (1, 2)
     ]
     for m in range(measures):
         measure = factories.MeasureFactory(
             branch=branch,
             fiscal_year=fiscal_year,
             pillar=pillars[m % 2],
+            pillar_label=("基盤的保険者機能関係", "戦略的保険者機能関係")[m % 2],
             number=m + 1,
             title=f"施策{m + 1}",
             group="業務G" if m % 2 == 0 else "保健G",

@@ -93,7 +93,7 @@ def world() -> dict[tuple[str, int, int], Kpi]:
     """Open years, draft plans and one KPI per branch × year × indicator with its April
     value; FY2024's targets are 対前年度以上, so they follow FY2023's actuals. Keyed (code,
     year, indicator index)."""
-    pillar = Pillar.objects.get_or_create(number=1, name=MEASURE["pillar"][1])[0]
+    pillar = Pillar.national()[1]
     indicators = [
         Indicator.objects.create(
             name=spec.name,
@@ -114,7 +114,8 @@ def world() -> dict[tuple[str, int, int], Kpi]:
                 branch=branch,
                 fiscal_year=fiscal_year,
                 pillar=pillar,
-                number=MEASURE["number"],
+                pillar_label=MEASURE["pillar"][1],
+                number_label=f"({MEASURE['number']})",
                 title=MEASURE["title"],
                 group=GROUP,
             )

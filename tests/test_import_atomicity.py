@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 from django.urls import reverse
 
-from imports import pipeline
+from imports import applying, pipeline
 from imports.models import ImportBatch
 from kpis import writes
 from kpis.models import Kpi
@@ -22,7 +22,7 @@ def failing_on(model_name):
     """bulk_create_with_history that raises when it reaches `model_name` (after the parents
     — fiscal year, pillar, indicator, plan, measure — were written by the pipeline; KPIs
     and monthly values are written by the write path, kpis.writes)."""
-    real = pipeline.bulk_create_with_history
+    real = applying.bulk_create_with_history
 
     def bulk_create(objects, model, **kwargs):
         if model.__name__ == model_name:
@@ -31,7 +31,7 @@ def failing_on(model_name):
 
     patches = [
         mock.patch.object(module, "bulk_create_with_history", side_effect=bulk_create)
-        for module in (pipeline, writes)
+        for module in (applying, writes)
     ]
     return _all(patches)
 
@@ -71,20 +71,20 @@ def test_service_call(earlier_import):
 
 def test_failing_update_after_the_creates(earlier_import):
     before = database_state()
-    real = pipeline.bulk_update_with_history
+    real = applying.bulk_update_with_history
 
     def bulk_update(objects, model, *args, **kwargs):
         raise DatabaseError("deadlock detected")
 
     with (
-        mock.patch.object(pipeline, "bulk_update_with_history", side_effect=bulk_update),
+        mock.patch.object(applying, "bulk_update_with_history", side_effect=bulk_update),
         mock.patch.object(writes.bulk, "update", side_effect=bulk_update),
         pytest.raises(DatabaseError),
     ):
         pipeline.import_file(new_rows(), "kpi.xlsx")
 
     assert database_state() == before
-    assert real is pipeline.bulk_update_with_history
+    assert real is applying.bulk_update_with_history
 
 
 def test_confirm_page(client, admin, earlier_import):

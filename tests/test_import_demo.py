@@ -29,7 +29,7 @@ def test_saitama_fy2023():
     assert kpi.indicator.direction == "lower"
     assert (kpi.achieved, kpi.suggested_mark, kpi.mark) == (True, "◎", "◎")
     assert kpi.mark_source == Kpi.MarkSource.MANUAL
-    measure = Measure.objects.get(branch__code="11", pillar__number=1, number=1)
+    measure = Measure.objects.get(branch__code="11", pillar__number=1, number_label="(1)")
     assert measure.title == "健全な財政運営"
     first = measure.activities.get(number=1)
     assert first.text.startswith("評議会において") and first.mark == "○"
@@ -46,7 +46,9 @@ def test_gunma_fy2023_numbers_activities_by_row_order_where_the_document_repeats
     assert Kpi.objects.filter(branch__code="10", fiscal_year__start_year=2022).count() == 10
     assert any("行の順に" in notice for notice in batch.notices)
     numbers = Activity.objects.filter(
-        measure__branch__code="10", measure__fiscal_year__start_year=2023, measure__number=3
+        measure__branch__code="10",
+        measure__fiscal_year__start_year=2023,
+        measure__number_label="(3)",
     ).values_list("number", flat=True)
     assert sorted(numbers) == [1, 2, 3, 4, 5]
     kpi = Kpi.objects.get(
@@ -73,7 +75,7 @@ def test_chiba_draft_plan_with_the_two_previous_years():
     ]
     # ※KPIの設定なし rows are measures without activities.
     measure = Measure.objects.get(
-        branch__code="12", fiscal_year__start_year=2024, pillar__number=1, number=1
+        branch__code="12", fiscal_year__start_year=2024, pillar__number=1, number_label="(1)"
     )
     assert measure.activities.count() == 0 and measure.kpis.count() == 0
     assert (measure.is_important, measure.is_difficult) == (True, True)

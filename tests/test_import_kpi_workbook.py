@@ -29,12 +29,12 @@ def test_a_first_import_creates_year_plan_pillar_measure_indicator_and_kpi():
 
     kpi = only_kpi()
     assert kpi.branch.code == "11" and kpi.fiscal_year.start_year == 2023
-    assert (kpi.measure.number, kpi.measure.title, kpi.measure.group) == (
-        2,
+    assert (kpi.measure.number_label, kpi.measure.title, kpi.measure.group) == (
+        "(2)",
         "サービス水準の向上",
         "業務G",
     )
-    assert (kpi.measure.pillar.number, kpi.measure.pillar.name) == (1, "基盤的保険者機能関係")
+    assert (kpi.measure.pillar.number, kpi.measure.pillar_label) == (1, "基盤的保険者機能関係")
     assert kpi.description == "現金給付等の申請に係る郵送化率を96.5%以上とする"
     assert (kpi.achieved, kpi.mark, kpi.mark_source) == (True, "○", Kpi.MarkSource.COMPUTED)
     assert kpi.indicator.unit == "%" and kpi.indicator.direction == "higher"
@@ -97,7 +97,8 @@ def test_branch_spellings(written):
 @pytest.mark.parametrize("written", ["(2)", "（２）", "2"])
 def test_measure_number_spellings(written):
     load(xlsx([kpi_row(**{"施策番号": written})]))
-    assert only_kpi().measure.number == 2
+    measure = only_kpi().measure
+    assert (measure.number_label, measure.sort_key) == (written, "002")
 
 
 def test_rank_is_read_with_or_without_位():
@@ -281,9 +282,10 @@ def test_reimport_is_idempotent_and_matches_on_natural_keys():
 
     assert not analysis.plan.has_changes
     assert database_state() == before
+    # The three national pillars exist from the first migration on.
     assert (FiscalYear.objects.count(), Pillar.objects.count(), Measure.objects.count()) == (
         1,
-        1,
+        3,
         2,
     )
 

@@ -142,7 +142,7 @@ def _grid_rows(scope: services.EntryScope) -> list[GridRow]:
     kpis = list(
         Kpi.objects.filter(branch=scope.branch, fiscal_year=scope.fiscal_year)
         .select_related("indicator", "measure__pillar")
-        .order_by("measure__pillar__number", "measure__number", "order", "pk")
+        .order_by("measure__pillar__number", "measure__sort_key", "order", "pk")
     )
     values = defaultdict(dict)
     series = {kpi.pk: services.series_for(kpi.indicator) for kpi in kpis}

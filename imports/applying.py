@@ -1,0 +1,259 @@
+"""Step 3 and its reverse: write a plan inside the caller's transaction, and undo a batch."""
+
+import logging
+from collections import defaultdict
+
+from django.apps import apps
+from django.db import router, transaction
+from django.db.models.deletion import Collector
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from imports.models import ImportBatch
+from imports.plan import (
+    BATCH_SIZE,
+    MODEL_ORDER,
+    ModelChanges,
+    Plan,
+    has_history,
+    locked,
+    model_label,
+    restore,
+    snapshot,
+    tracked_fields,
+)
+from kpis import writes
+from kpis.models import (
+    Indicator,
+    Kpi,
+    MonthlyValue,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def apply(plan: Plan, batch: ImportBatch, user, *, confirmed: bool = False) -> dict:
+    """Write the plan inside the caller's transaction; returns what undo needs.
+
+    KPIs and monthly values go through the write path (kpis.writes), which checks them,
+    raises their versions, evaluates them and their neighbours and keeps their history;
+    `confirmed` says the admin confirmed the plan's warnings."""
+    source = writes.Source(writes.Channel.IMPORT, user, f"#{batch.pk}", confirmed=confirmed)
+    now = timezone.now()
+    record = {"created": {}, "updated": {}}
+    for model in MODEL_ORDER:
+        change = plan[model]
+        versions = {o.pk: o.version for o in change.update if hasattr(o, "version")}
+        if model is Kpi:
+            _relink(change.create + change.update)
+            writes.save_kpis(change.create + change.update, source, marks_set=plan.marks_set)
+        elif model is MonthlyValue:
+            indicators = {i.pk: i for i in Indicator.objects.all()}
+            writes.write_monthly_values(
+                change.create, change.update, source, indicators=indicators, checked=plan.checked
+            )
+        else:
+            write_parents(model, change, source, now)
+        if change.create:
+            record["created"][model_label(model)] = [_image(o) for o in change.create]
+        if change.update:
+            record["updated"][model_label(model)] = [
+                {**_image(o), "before": change.before[o.pk], "before_version": versions.get(o.pk)}
+                for o in change.update
+            ]
+    return record
+
+
+def _image(obj) -> dict:
+    """What undo compares and restores: the row's values and, where kept, its version."""
+    image = {"id": obj.pk, "after": snapshot(obj)}
+    if hasattr(obj, "version"):
+        image["version"] = obj.version
+    return image
+
+
+def _relink(kpis) -> None:
+    """The parents a KPI was built with were created since: take their new keys."""
+    for kpi in kpis:
+        kpi.fiscal_year, kpi.indicator, kpi.measure = kpi.fiscal_year, kpi.indicator, kpi.measure
+
+
+def write_parents(model, change: ModelChanges, source, now) -> None:
+    """Years, pillars, indicators, plans, measures and activities, with history where kept."""
+    reason, user = source.reason(), source.history_user
+    if change.create:
+        if has_history(model):
+            bulk_create_with_history(
+                change.create,
+                model,
+                batch_size=BATCH_SIZE,
+                default_user=user,
+                default_change_reason=reason,
+                default_date=now,
+            )
+        else:
+            model.objects.bulk_create(change.create, batch_size=BATCH_SIZE)
+    if change.update:
+        names = [f.name for f in tracked_fields(model)]
+        if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+            for obj in change.update:
+                obj.updated_at = now
+            names.append("updated_at")
+        _update(model, change.update, names, user, reason, now)
+
+
+def _update(model, objects, names: list[str], user, reason: str, now) -> None:
+    """Bulk UPDATE of `names`, with a history row per object where the model keeps one."""
+    if has_history(model):
+        bulk_update_with_history(
+            objects,
+            model,
+            names,
+            batch_size=BATCH_SIZE,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=now,
+        )
+    else:
+        model.objects.bulk_update(objects, names, batch_size=BATCH_SIZE)
+
+
+class UndoRefused(Exception):
+    """The batch cannot be undone; the message says why and what to do."""
+
+
+def undo(batch: ImportBatch, user) -> ImportBatch:
+    """Restore what a committed batch changed: before-images back, created rows deleted.
+
+    Refused (UndoRefused, nothing changed) when a later import or a person changed any of
+    those rows since — a raised version counts, even when the value was changed back — or
+    added rows under the rows it created. KPIs and monthly values are restored and deleted
+    through the write path, so their neighbours are evaluated again.
+    """
+    source = writes.Source(writes.Channel.UNDO, user, f"#{batch.pk}", confirmed=True)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != ImportBatch.Status.COMMITTED:
+            raise UndoRefused(
+                f"取り込み #{batch.pk} は「{batch.get_status_display()}」のため取り消せません。"
+            )
+        created = {apps.get_model(k): v for k, v in batch.changes.get("created", {}).items()}
+        updated = {apps.get_model(k): v for k, v in batch.changes.get("updated", {}).items()}
+        current = {}
+        for model in MODEL_ORDER:
+            ids = [e["id"] for e in created.get(model, []) + updated.get(model, [])]
+            if ids:
+                related = ("fiscal_year", "indicator") if model is Kpi else ()
+                found = model.objects.filter(pk__in=ids).select_related(*related)
+                current[model] = {o.pk: o for o in locked(found, True)}
+        _refuse_if_changed(batch, created, updated, current)
+
+        now = timezone.now()
+        for model in MODEL_ORDER:
+            if not updated.get(model):
+                continue
+            objects, marks_set = [], []
+            for entry in updated[model]:
+                obj = current[model][entry["id"]]
+                before = entry["before"]
+                if model is Kpi and any(before[f] != getattr(obj, f) for f in Kpi.MARK_FIELDS):
+                    marks_set.append(obj)
+                restore(obj, entry["before"])
+                objects.append(obj)
+            if model is Kpi:
+                writes.save_kpis(objects, source, marks_set=marks_set)
+            elif model is MonthlyValue:
+                indicators = {i.pk: i for i in Indicator.objects.all()}
+                writes.write_monthly_values([], objects, source, indicators=indicators)
+            else:
+                change = ModelChanges(update=objects)
+                write_parents(model, change, source, now)
+            # What the rows' versions became: an earlier batch's undo follows the hop.
+            for entry, obj in zip(updated[model], objects, strict=True):
+                if hasattr(obj, "version"):
+                    entry["undone_version"] = obj.version
+
+        _refuse_if_depended_on(batch, created)
+        for model in reversed(MODEL_ORDER):
+            objects = list(current.get(model, {}).get(e["id"]) for e in created.get(model, []))
+            if not objects:
+                continue
+            if model is Kpi:
+                writes.delete_kpis(objects, source)
+            elif model is MonthlyValue:
+                writes.delete_monthly_values(objects, source)
+            else:
+                for obj in objects:
+                    obj._change_reason = source.reason()
+                    obj._history_user = source.history_user
+                collector = Collector(using=router.db_for_write(model))
+                collector.collect(objects)
+                collector.delete()
+
+        batch.status = ImportBatch.Status.UNDONE
+        batch.undone_by = user if user and user.is_authenticated else None
+        batch.undone_at = now
+        batch.save()
+    logger.info("Import #%s undone by %s", batch.pk, user)
+    return batch
+
+
+def _refuse_if_changed(batch, created, updated, current) -> None:
+    """Every row the batch wrote must be as it left it: the same values and the same
+    version — or versions that only later batches, undone since, moved on."""
+    hops = _undone_hops(batch)
+    changed = defaultdict(int)
+    for entries in (created, updated):
+        for model, rows in entries.items():
+            for entry in rows:
+                obj = current.get(model, {}).get(entry["id"])
+                if obj is None or snapshot(obj) != entry["after"]:
+                    changed[model] += 1
+                elif hasattr(obj, "version"):
+                    version = obj.version
+                    hop = hops.get((model_label(model), obj.pk), {})
+                    while version != entry["version"] and version in hop:
+                        version = hop[version]
+                    changed[model] += version != entry["version"]
+    changed = {model: n for model, n in changed.items() if n}
+    if changed:
+        which = "、".join(f"{m._meta.verbose_name} {n}件" for m, n in changed.items())
+        raise UndoRefused(
+            f"取り込み #{batch.pk} の後に、この取り込みで書いた行（{which}）が、後の取り込みか"
+            "画面からの入力で変更または削除されています。後の変更を先に取り消すか、"
+            "手で直してください。"
+        )
+
+
+def _undone_hops(batch) -> dict:
+    """{(model label, id): {version after an undo: version before that batch}} of the
+    later batches that were undone."""
+    hops = defaultdict(dict)
+    later = ImportBatch.objects.filter(pk__gt=batch.pk, status=ImportBatch.Status.UNDONE)
+    for changes in later.values_list("changes", flat=True):
+        for label, rows in changes.get("updated", {}).items():
+            for entry in rows:
+                if entry.get("undone_version") is not None:
+                    hops[(label, entry["id"])][entry["undone_version"]] = entry["before_version"]
+    return hops
+
+
+def _refuse_if_depended_on(batch, created) -> None:
+    """Rows added later under rows this batch created would be deleted with them."""
+    ids = {model: {e["id"] for e in rows} for model, rows in created.items()}
+    found = defaultdict(int)
+    for model, own in ids.items():
+        for relation in model._meta.related_objects:
+            if relation.many_to_many or relation.related_model._meta.auto_created:
+                continue
+            related = relation.related_model
+            children = related._base_manager.filter(**{f"{relation.field.name}__in": own})
+            others = children.exclude(pk__in=ids.get(related, set())).count()
+            if others:
+                found[related] += others
+    if found:
+        which = "、".join(f"{m._meta.verbose_name} {n}件" for m, n in found.items())
+        raise UndoRefused(
+            f"取り込み #{batch.pk} で作成した行の下に、後から追加されたデータ（{which}）が"
+            "あります。取り消すとそれらも消えるため、取り消せません。"
+        )
