@@ -4,6 +4,7 @@ A header row is recognised by its labels (`imports.columns`: each column's label
 aliases), not by its position; extra columns are ignored and the order is free.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter
@@ -18,6 +19,7 @@ from imports.columns import (
     normalise,
 )
 from imports.reading import HEADER_SCAN_ROWS
+from kpis.vocabulary import KPI_LABELS
 
 
 @dataclass
@@ -27,6 +29,12 @@ class Layout:
     kind: str  # "kpi" | "monthly" | "indicators"
     header_row: int
     columns: dict[int, Column] = field(default_factory=dict)  # 1-based index → column
+    # Header cells that name no column and no admin's choice covers: index → text. The
+    # preview asks what each is (the mapping step).
+    unknown: dict[int, str] = field(default_factory=dict)
+    # Columns an admin chose not to import (取り込まない).
+    skipped: set[int] = field(default_factory=set)
+    signature: str = ""
 
     def has(self, key: str) -> bool:
         return any(column.key == key for column in self.columns.values())
@@ -34,16 +42,29 @@ class Layout:
 
 SCHEMAS = {"kpi": KPI_COLUMNS, "monthly": MONTHLY_COLUMNS, "indicators": INDICATOR_COLUMNS}
 KIND_LABELS = {"kpi": "KPIの表", "monthly": "月次実績の表", "indicators": "指標の一覧"}
+# Headers the exports write for readers, which the importer knows and ignores.
+IGNORED_LABELS = {normalise(KPI_LABELS["achieved"])}
 
 
-def _matches(texts: tuple[str, ...], columns: list[Column]) -> dict[int, list[Column]]:
+def header_signature(texts: tuple[str, ...]) -> str:
+    """A header row's identity for remembering an admin's mapping: its normalised,
+    non-blank texts in order."""
+    joined = "\x1f".join(normalise(text) for text in texts if text)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _matches(
+    texts: tuple[str, ...], columns: list[Column], choices: dict[str, str]
+) -> dict[int, list[Column]]:
     by_label = {}
     for column in columns:
         for label in column.labels:
             by_label[label] = column
+    by_key = {column.key: column for column in columns}
     found: dict[int, list[Column]] = {}
     for index, text in enumerate(texts, start=1):
-        column = by_label.get(normalise(text)) if text else None
+        key = normalise(text) if text else ""
+        column = by_label.get(key) or by_key.get(choices.get(key, "")) if text else None
         if column is not None:
             found.setdefault(index, []).append(column)
     return found
@@ -60,20 +81,35 @@ def _kind_of(keys: set[str]) -> str | None:
     return None
 
 
-def find_layout(rows: list[tuple[int, tuple[str, ...]]]) -> tuple[Layout | None, list[str]]:
+def find_layout(
+    rows: list[tuple[int, tuple[str, ...]]], choices: dict[str, str] | None = None
+) -> tuple[Layout | None, list[str]]:
     """The header among the first rows, and what is wrong with it (missing, doubled columns).
 
+    `choices` are an admin's answers for headers the importer does not know:
+    {normalised header text: column key, or "" for 取り込まない}.
     Returns (None, []) for a sheet with no header at all (a notes sheet, say).
     """
+    choices = choices or {}
     every_column = [c for schema in SCHEMAS.values() for c in schema]
     near_miss = None
     for row_number, texts in rows:
         if row_number > HEADER_SCAN_ROWS:
             break
-        keys = {c.key for found in _matches(texts, every_column).values() for c in found}
+        keys = {c.key for found in _matches(texts, every_column, choices).values() for c in found}
         kind = _kind_of(keys)
         if kind is not None:
-            return _layout(kind, row_number, _matches(texts, SCHEMAS[kind]), SCHEMAS[kind])
+            found = _matches(texts, SCHEMAS[kind], choices)
+            layout, problems = _layout(kind, row_number, found, SCHEMAS[kind])
+            layout.signature = header_signature(texts)
+            for index, text in enumerate(texts, start=1):
+                if not text or index in found or normalise(text) in IGNORED_LABELS:
+                    continue
+                if normalise(text) in choices:
+                    layout.skipped.add(index)
+                else:
+                    layout.unknown[index] = text
+            return layout, problems
         if len(keys) >= 3 and near_miss is None:
             near_miss = (_likely_kind(keys), row_number, keys)
     if near_miss:

@@ -122,6 +122,9 @@ class Validated:
     kpis: list[KpiRecord] = field(default_factory=list)
     indicators: list[IndicatorRecord] = field(default_factory=list)
     monthly: list[MonthlyRecord] = field(default_factory=list)
+    # Header cells no column answers to and no admin's choice covers (the mapping step):
+    # [{"sheet", "column" (letter), "header", "signature"}].
+    unmapped: list[dict] = field(default_factory=list)
 
     @property
     def pairs(self) -> set[tuple[Branch, int]]:
@@ -144,14 +147,17 @@ class Lookups:
         return self.branches.get(normalise(text))
 
 
-def validate(workbook: Workbook, lookups: Lookups) -> Validated:
+def validate(
+    workbook: Workbook, lookups: Lookups, choices: dict[str, str] | None = None
+) -> Validated:
+    """`choices`: an admin's answers for unknown headers (see `imports.headers.find_layout`)."""
     result = Validated()
     layouts: list[tuple[Sheet, Layout]] = []
     for sheet in workbook.sheets:
         if sheet.hidden:
             result.notices.append(f"非表示のシート「{sheet.name}」は読み飛ばしました。")
             continue
-        layout, header_problems = find_layout(sheet.rows)
+        layout, header_problems = find_layout(sheet.rows, choices)
         result.problems += [Problem(message, sheet.name) for message in header_problems]
         if layout is None:
             if not header_problems and sheet.rows:
@@ -166,6 +172,15 @@ def validate(workbook: Workbook, lookups: Lookups) -> Validated:
             )
             continue
         layouts.append((sheet, layout))
+        result.unmapped += [
+            {
+                "sheet": sheet.name,
+                "column": get_column_letter(index),
+                "header": text,
+                "signature": layout.signature,
+            }
+            for index, text in layout.unknown.items()
+        ]
 
     kinds = {layout.kind for _, layout in layouts} - {"indicators"}
     if not layouts and not result.problems:
