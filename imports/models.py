@@ -69,11 +69,16 @@ class ImportBatch(models.Model):
     diff_total = models.PositiveIntegerField("変更のある行の数", default=0)
     # Submitted or published plans the file changes: ["埼玉支部 令和5年度（公表済）", …].
     protected_plans = models.JSONField("提出・公表済みの計画", default=list, blank=True)
-    # The admin's choice for header texts the importer did not recognise:
-    # {"sheet": {"column letter": "field key" or "" (取り込まない)}}.
+    # The admin's choice for header texts the importer did not recognise, as
+    # `imports.headers.find_layout` takes it: {"normalised header": "field key" or ""
+    # (取り込まない)}.
     mapping = models.JSONField("見出しの対応", default=dict, blank=True)
-    # Columns still waiting for that choice: [{"sheet", "column", "header"}].
+    # Columns still waiting for that choice (imports.mapping.describe_unmapped):
+    # [{"sheet", "column", "row", "header", "signature", "options": [[key, label], …]}].
     unmapped = models.JSONField("対応が未定の見出し", default=list, blank=True)
+    # The (branch code, fiscal year) pairs the file's rows name: a later commit of any of
+    # them supersedes this preview (imports.expiry).
+    scope = models.JSONField("対象の支部・年度", default=list, blank=True)
     # The background job (django-tasks) that writes the batch, and how far it got.
     task_id = models.CharField("ジョブID", max_length=64, blank=True)
     progress_done = models.PositiveIntegerField("処理済みの行", default=0)
@@ -96,7 +101,7 @@ class ImportBatch(models.Model):
 
     @property
     def can_commit(self) -> bool:
-        return self.status == self.Status.PREVIEWED and not self.errors
+        return self.status == self.Status.PREVIEWED and not self.errors and not self.unmapped
 
     @property
     def can_undo(self) -> bool:
