@@ -26,6 +26,7 @@ from kpis import writes
 from kpis.models import (
     Indicator,
     Kpi,
+    MonthlyBreakdown,
     MonthlyValue,
 )
 
@@ -52,6 +53,8 @@ def apply(plan: Plan, batch: ImportBatch, user, *, confirmed: bool = False) -> d
             writes.write_monthly_values(
                 change.create, change.update, source, indicators=indicators, checked=plan.checked
             )
+        elif model is MonthlyBreakdown:
+            writes.write_breakdowns(change.create, change.update, source)
         else:
             write_parents(model, change, source, now)
         if change.create:
@@ -165,6 +168,8 @@ def undo(batch: ImportBatch, user) -> ImportBatch:
             elif model is MonthlyValue:
                 indicators = {i.pk: i for i in Indicator.objects.all()}
                 writes.write_monthly_values([], objects, source, indicators=indicators)
+            elif model is MonthlyBreakdown:
+                writes.write_breakdowns([], objects, source)
             else:
                 change = ModelChanges(update=objects)
                 write_parents(model, change, source, now)
@@ -182,6 +187,8 @@ def undo(batch: ImportBatch, user) -> ImportBatch:
                 writes.delete_kpis(objects, source)
             elif model is MonthlyValue:
                 writes.delete_monthly_values(objects, source)
+            elif model is MonthlyBreakdown:
+                writes.delete_breakdowns(objects, source)
             else:
                 for obj in objects:
                     obj._change_reason = source.reason()

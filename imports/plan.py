@@ -17,13 +17,24 @@ from kpis.models import (
     Indicator,
     Kpi,
     Measure,
+    MonthlyBreakdown,
     MonthlyValue,
     Pillar,
 )
 from kpis.notation import Kind, Reading
 
 # Parents before children: the order rows are created in (and deleted in reverse).
-MODEL_ORDER = [FiscalYear, Pillar, Indicator, BranchPlan, Measure, Activity, Kpi, MonthlyValue]
+MODEL_ORDER = [
+    FiscalYear,
+    Pillar,
+    Indicator,
+    BranchPlan,
+    Measure,
+    Activity,
+    Kpi,
+    MonthlyValue,
+    MonthlyBreakdown,
+]
 
 
 # Fields that say who/when, not what: not compared, never restored.
@@ -55,7 +66,7 @@ def _jsonable(field_, value):
         return None
     if isinstance(field_, models.DecimalField):
         return _decimal_text(value, field_.decimal_places)
-    if isinstance(value, str | int | bool | float):
+    if isinstance(value, str | int | bool | float | dict | list):  # dict, list: JSON fields
         return value
     if isinstance(value, datetime | date | time):
         return value.isoformat()

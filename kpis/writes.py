@@ -30,6 +30,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from kpis import bulk, checks
+from kpis.breakdowns import delete_breakdowns, write_breakdowns  # noqa: F401 (re-exported)
 from kpis.evaluation import Direction
 from kpis.models import BranchPlan, Indicator, Kpi, MonthlyValue
 from kpis.notation import parse_value
