@@ -1,7 +1,10 @@
-"""Step 2 for monthly workbooks: match the validated cells against the stored values."""
+"""Step 2 for monthly workbooks: match the validated cells against the stored values, and
+the written year figures (on the KPI) and breakdown series (MonthlyBreakdown) against theirs."""
 
 import functools
+from collections import defaultdict
 from dataclasses import replace
+from decimal import Decimal
 
 from django.db.models import F
 
@@ -9,10 +12,11 @@ from imports import columns
 from imports.plan import Plan, is_bare_number, locked, say_what_stays, snapshot
 from imports.validation import Validated
 from kpis import writes
-from kpis.eras import era_label
+from kpis.eras import FISCAL_MONTHS, era_label
 from kpis.models import (
     Indicator,
     Kpi,
+    MonthlyBreakdown,
     MonthlyValue,
 )
 
@@ -96,8 +100,118 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
         changes.before[value.pk] = before
         changes.update.append(value)
     changes.untouched = sum(1 for v in stored.values() if v.pk not in seen)
+    _year_figures(plan, records, kpis, lock)
+    _breakdowns(plan, validated.breakdowns, kpis, lock)
     say_what_stays(plan)
     return plan
+
+
+def _year_figures(plan: Plan, records, kpis: dict, lock: bool) -> None:
+    """A series' written year figure goes on its KPI, as written; where the indicator's
+    months add up (aggregation 単月の合計), a figure that disagrees with them is a warning."""
+    written = [r for r in records if r.year_figure and r.kpi_key in kpis]
+    if not written:
+        return
+    found = Kpi.objects.filter(pk__in={kpis[r.kpi_key][0] for r in written})
+    stored = {
+        kpi.pk: kpi
+        for kpi in locked(found.select_related("fiscal_year", "indicator", "measure"), lock)
+    }
+    befores = {}
+    for record in written:
+        kpi_id, indicator = kpis[record.kpi_key]
+        kpi = stored[kpi_id]
+        befores.setdefault(kpi_id, snapshot(kpi))
+        prefix = "single" if record.series == MonthlyValue.Series.SINGLE else "cumulative"
+        setattr(kpi, f"{prefix}_year_figure", record.year_figure)
+        setattr(kpi, f"{prefix}_year_figure_label", record.year_figure_label)
+        if disagreement := _disagreement(record, indicator):
+            plan.warnings.append(record.where.problem(disagreement, "year_figure"))
+    for kpi_id, before in befores.items():
+        plan[Kpi].keep_or_update(stored[kpi_id], before)
+
+
+AVERAGE_LABEL = "平均"
+
+
+def _disagreement(record, indicator: Indicator) -> str:
+    """What is wrong with a single-month series' written total (or 平均), or ""."""
+    if (
+        indicator.aggregation != Indicator.Aggregation.SUM
+        or record.series != MonthlyValue.Series.SINGLE
+    ):
+        return ""
+    figure = columns.read_value(record.year_figure)
+    readings = [columns.read_value(text) for text in record.values.values()]
+    if not figure.is_number or not readings or not all(r.is_number for r in readings):
+        return ""
+    total = sum((r.value for r in readings), Decimal(0))
+    label = record.year_figure_label or "年計"
+    if record.year_figure_label == AVERAGE_LABEL:
+        expected = (total / len(readings)).quantize(Decimal(1).scaleb(_exponent(figure.value)))
+        what = "月の値の平均"
+    else:
+        expected, what = total, "月の値の合計"
+    if expected == figure.value:
+        return ""
+    blanks = "（空欄の月があります）" if len(readings) < len(FISCAL_MONTHS) else ""
+    return (
+        f"{label}「{record.year_figure}」が{what}（{_plain(expected)}）と一致しません{blanks}。"
+        "記載のとおり取り込みます"
+    )
+
+
+def _exponent(number: Decimal) -> int:
+    return min(number.as_tuple().exponent, 0)
+
+
+def _plain(number: Decimal) -> str:
+    return f"{number.normalize():,f}"
+
+
+def _breakdowns(plan: Plan, records, kpis: dict, lock: bool) -> None:
+    """Breakdown rows by (KPI, series, label): created, or their written cells updated (a
+    blank month, year figure or note leaves the stored one). A breakdown whose KPI is not
+    registered is skipped with a notice: it supports a KPI and is nothing without one."""
+    missing = [r for r in records if r.kpi_key not in kpis]
+    if missing:
+        first = missing[0].where
+        plan.notices.append(
+            f"KPIが登録されていない内訳 {len(missing)}行（{first.sheet}シート {first.row}行目"
+            f"「{missing[0].label}」など）は読み飛ばしました。先にその支部・年度のKPIの表を"
+            "取り込んでください。"
+        )
+    records = [r for r in records if r.kpi_key in kpis]
+    if not records:
+        return
+    found = MonthlyBreakdown.objects.filter(kpi_id__in={kpis[r.kpi_key][0] for r in records})
+    stored = {(b.kpi_id, b.series, b.label): b for b in locked(found, lock)}
+    changes = plan[MonthlyBreakdown]
+    order = defaultdict(int)
+    seen = set()
+    for record in records:
+        kpi_id = kpis[record.kpi_key][0]
+        order[(kpi_id, record.series)] += 1
+        breakdown = stored.get((kpi_id, record.series, record.label))
+        if breakdown is None:
+            breakdown = MonthlyBreakdown(kpi_id=kpi_id, label=record.label, series=record.series)
+            before = None
+        else:
+            seen.add(breakdown.pk)
+            before = snapshot(breakdown)
+        breakdown.order = order[(kpi_id, record.series)]
+        months = {**breakdown.months, **{str(m): text for m, text in record.months.items()}}
+        breakdown.months = {str(m): months[str(m)] for m in FISCAL_MONTHS if str(m) in months}
+        if record.year_figure:
+            breakdown.year_figure = record.year_figure
+            breakdown.year_figure_label = record.year_figure_label
+        if record.note:
+            breakdown.note = record.note
+        if before is None:
+            changes.create.append(breakdown)
+        else:
+            changes.keep_or_update(breakdown, before)
+    changes.untouched = sum(1 for b in stored.values() if b.pk not in seen)
 
 
 @functools.cache

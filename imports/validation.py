@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from openpyxl.utils import get_column_letter
 
 from branches.models import Branch
-from imports import columns
+from imports import columns, progress_sheet
 from imports.columns import normalise
 from imports.headers import Layout, find_layout
 from imports.problems import CellError, Problem
@@ -27,7 +27,7 @@ NO_KPI = re.compile(r"※?\s*KPIの?設定なし")
 KPI_ONLY = ("unit", "target", "actual", "previous_actual", "national_average", "national_rank")
 
 # A monthly-looking sheet with one of these columns holds breakdowns that support a KPI
-# (counts per benefit type, say), not KPI series: it is skipped, with a notice.
+# (counts per benefit type, say), not KPI series: imports.progress_sheet reads it.
 BREAKDOWN_LABELS = {normalise("内訳"), "breakdown"}
 
 # Measure texts that may be written on the first row only, or repeated.
@@ -106,6 +106,8 @@ class MonthlyRecord:
     series: str
     values: dict[int, str]  # calendar month → text, blanks left out
     where: Where
+    year_figure: str = ""  # the written 年計 / 合計 / 累計 / 平均, as written
+    year_figure_label: str = ""
 
     @property
     def kpi_key(self):
@@ -122,6 +124,7 @@ class Validated:
     kpis: list[KpiRecord] = field(default_factory=list)
     indicators: list[IndicatorRecord] = field(default_factory=list)
     monthly: list[MonthlyRecord] = field(default_factory=list)
+    breakdowns: list[progress_sheet.BreakdownRecord] = field(default_factory=list)
     # Header cells no column answers to and no admin's choice covers (the mapping step):
     # [{"sheet", "column" (letter), "header", "signature"}].
     unmapped: list[dict] = field(default_factory=list)
@@ -153,11 +156,15 @@ def validate(
     """`choices`: an admin's answers for unknown headers (see `imports.headers.find_layout`)."""
     result = Validated()
     layouts: list[tuple[Sheet, Layout]] = []
+    progress_sheets, breakdown_sheets = [], []
     for sheet in workbook.sheets:
         if sheet.hidden:
             result.notices.append(f"非表示のシート「{sheet.name}」は読み飛ばしました。")
             continue
         layout, header_problems = find_layout(sheet.rows, choices)
+        if layout is None and progress_sheet.is_progress_sheet(sheet):
+            progress_sheets.append(sheet)
+            continue
         result.problems += [Problem(message, sheet.name) for message in header_problems]
         if layout is None:
             if not header_problems and sheet.rows:
@@ -166,11 +173,10 @@ def validate(
                 )
             continue
         if layout.kind == "monthly" and _has_breakdown(sheet, layout):
-            result.notices.append(
-                f"シート「{sheet.name}」は内訳の列があるため、KPIの系列ではない補助の表として"
-                "読み飛ばしました。"
-            )
+            breakdown_sheets.append((sheet, layout))
             continue
+        if layout.kind == "monthly":
+            progress_sheet.claim_year_figures(layout)
         layouts.append((sheet, layout))
         result.unmapped += [
             {
@@ -183,7 +189,8 @@ def validate(
         ]
 
     kinds = {layout.kind for _, layout in layouts} - {"indicators"}
-    if not layouts and not result.problems:
+    kinds |= {"monthly"} if progress_sheets or breakdown_sheets else set()
+    if not (layouts or progress_sheets or breakdown_sheets) and not result.problems:
         result.problems.append(
             Problem(
                 "見出し行が見つかりません。1〜20行目のどこかに「支部コード」「年度」「区分」"
@@ -212,6 +219,10 @@ def validate(
         builder = builders[layout.kind]
         for values, where in _read_rows(sheet, layout, lookups, result):
             builder.add(values, where)
+    for sheet in progress_sheets:
+        progress_sheet.read_progress_sheet(sheet, lookups, monthly_builder, result)
+    for sheet, layout in breakdown_sheets:
+        progress_sheet.read_breakdown_sheet(sheet, layout, lookups, result)
     for builder in builders.values():
         builder.finish()
     return result
@@ -483,6 +494,8 @@ class MonthlyBuilder:
                 if values.get(column.key)
             },
             where=where,
+            year_figure=values.get("year_figure", ""),
+            year_figure_label=values.get("year_figure_label", ""),
         )
         key = (*record.kpi_key, record.series)
         if key in self.rows:
