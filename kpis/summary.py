@@ -25,6 +25,7 @@ from kpis.models import (
     Kpi,
     Mark,
     Measure,
+    MonthlyBreakdown,
     MonthlyValue,
 )
 from kpis.notation import Kind, as_written
@@ -197,6 +198,31 @@ def branch_summaries(user, fiscal_year: FiscalYear, region: str = "") -> list[Br
 # --- the branch achievement page ---------------------------------------------------------
 
 
+class MonthlyRow(tuple):
+    """A series as the KPI block shows it: (label, month texts), with the year figure the
+    branch wrote at its end (合計 / 計 / 累計 / 平均) and that column's heading, as written."""
+
+    def __new__(cls, label: str, texts: list[str], figure: str = "", figure_label: str = ""):
+        row = super().__new__(cls, (label, texts))
+        row.figure, row.figure_label = figure, figure_label
+        return row
+
+    label = property(lambda self: self[0])
+    texts = property(lambda self: self[1])
+
+
+@dataclass
+class BreakdownRow:
+    """A breakdown series (内訳) under a KPI's months, as written."""
+
+    label: str
+    series: str
+    texts: list[str]
+    figure: str
+    figure_label: str
+    note: str
+
+
 @dataclass
 class KpiView(WrittenActual):
     """A KPI as the branch page shows it: the branch's texts beside our reading of them."""
@@ -207,7 +233,13 @@ class KpiView(WrittenActual):
     previous_year_readable: bool = False
     trend_chart: str = ""
     monthly_chart: str = ""
-    monthly_rows: list[tuple[str, list[str]]] = field(default_factory=list)
+    monthly_rows: list[MonthlyRow] = field(default_factory=list)
+    breakdown_rows: list[BreakdownRow] = field(default_factory=list)
+
+    @property
+    def has_year_figures(self) -> bool:
+        rows = [*self.monthly_rows, *self.breakdown_rows]
+        return any(row.figure for row in rows)
 
     @property
     def is_relative(self) -> bool:
@@ -286,7 +318,8 @@ class BranchReport:
 def branch_report(user, branch: Branch, fiscal_year: FiscalYear, plan) -> BranchReport:
     """Pillars → measures → activities and KPIs of one branch and year, with charts."""
     kpis = Kpi.objects.select_related("indicator").prefetch_related(
-        Prefetch("monthly_values", queryset=MonthlyValue.objects.order_by("series", "month"))
+        Prefetch("monthly_values", queryset=MonthlyValue.objects.order_by("series", "month")),
+        Prefetch("breakdowns", queryset=MonthlyBreakdown.objects.order_by("series", "order")),
     )
     measures = (
         Measure.objects.filter(branch=branch, fiscal_year=fiscal_year)
@@ -374,18 +407,37 @@ def _kpi_view(kpi: Kpi, fiscal_year: FiscalYear, history) -> KpiView:
         ),
         monthly_chart=_monthly_chart(kpi, fiscal_year, unit),
         monthly_rows=_monthly_rows(kpi, fiscal_year),
+        breakdown_rows=[
+            BreakdownRow(
+                breakdown.label,
+                breakdown.get_series_display(),
+                [breakdown.months.get(str(month), "") for month in fiscal_year.months],
+                breakdown.year_figure,
+                breakdown.year_figure_label,
+                breakdown.note,
+            )
+            for breakdown in kpi.breakdowns.all()
+        ],
     )
 
 
-def _monthly_rows(kpi: Kpi, fiscal_year: FiscalYear) -> list[tuple[str, list[str]]]:
-    """The monthly values as entered, one row per series, months in fiscal order."""
+def _monthly_rows(kpi: Kpi, fiscal_year: FiscalYear) -> list[MonthlyRow]:
+    """The monthly values as entered, one row per series, months in fiscal order, with the
+    series' written year figure; a series with only a year figure has a row too."""
     texts = defaultdict(dict)
     for value in kpi.monthly_values.all():
         texts[value.series][value.month] = value.text
+    figures = {
+        MonthlyValue.Series.SINGLE: (kpi.single_year_figure, kpi.single_year_figure_label),
+        MonthlyValue.Series.CUMULATIVE: (
+            kpi.cumulative_year_figure,
+            kpi.cumulative_year_figure_label,
+        ),
+    }
     return [
-        (label, [texts[key].get(month, "") for month in fiscal_year.months])
+        MonthlyRow(label, [texts[key].get(m, "") for m in fiscal_year.months], *figures[key])
         for key, label in MonthlyValue.Series.choices
-        if key in texts
+        if key in texts or figures[key][0]
     ]
 
 
