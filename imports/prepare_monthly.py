@@ -27,6 +27,7 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
     years = {r.year for r in records}
     branch_ids = {r.branch.pk for r in records}
     pairs = {(r.branch.pk, r.year) for r in records}
+    named = [*records, *validated.breakdowns]  # the KPIs either row names
     by_id = {i.pk: i for i in Indicator.objects.all()}
     indicators = {columns.indicator_key(i.name): i for i in by_id.values()}
     # Plain values, not model instances: a national workbook names thousands of KPIs.
@@ -36,7 +37,8 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
             by_id[indicator_id],
         )
         for kpi_id, branch_id, year, indicator_id in Kpi.objects.filter(
-            branch_id__in=branch_ids, fiscal_year__start_year__in=years
+            branch_id__in={r.branch.pk for r in named},
+            fiscal_year__start_year__in={r.year for r in named},
         ).values_list("pk", "branch_id", "fiscal_year__start_year", "indicator_id")
     }
     stored = {

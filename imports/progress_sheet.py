@@ -38,13 +38,16 @@ from imports import columns
 from imports.columns import TextColumn, normalise
 from imports.problems import CellError, Problem
 from kpis.eras import FISCAL_MONTHS, era_label, parse_fiscal_year
+from kpis.exports import BREAKDOWN_SHEET_LABELS, YEAR_FIGURE_LABELS
 from kpis.models import Indicator
 from kpis.notation import Kind
 from kpis.vocabulary import SERIES_LABELS, Series
 
 # The year figure columns of the template's 月次 and 月次内訳 sheets.
-YEAR_FIGURE = TextColumn("year_figure", "年計", "年度計", max_length=100)
-YEAR_FIGURE_LABEL = TextColumn("year_figure_label", "年計の種類", max_length=10)
+YEAR_FIGURE = TextColumn("year_figure", YEAR_FIGURE_LABELS["year_figure"], max_length=100)
+YEAR_FIGURE_LABEL = TextColumn(
+    "year_figure_label", YEAR_FIGURE_LABELS["year_figure_label"], max_length=10
+)
 YEAR_FIGURE_COLUMNS = (YEAR_FIGURE, YEAR_FIGURE_LABEL)
 
 # What a progress sheet writes after 3月.
@@ -60,8 +63,8 @@ TEMPLATE_LABELS = {
 }
 
 # The template's 月次内訳 sheet: the columns read besides the monthly ones.
-BREAKDOWN_LABEL = TextColumn("label", "内訳", "breakdown", max_length=100)
-BREAKDOWN_NOTE = TextColumn("note", "備考", max_length=200)
+BREAKDOWN_LABEL = TextColumn("label", BREAKDOWN_SHEET_LABELS["label"], "breakdown", max_length=100)
+BREAKDOWN_NOTE = TextColumn("note", BREAKDOWN_SHEET_LABELS["note"], max_length=200)
 BREAKDOWN_TEXTS = (BREAKDOWN_LABEL, *YEAR_FIGURE_COLUMNS, BREAKDOWN_NOTE)
 MONTH_TEXT_LENGTH = 100
 

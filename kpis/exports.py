@@ -6,8 +6,10 @@ Plain functions over querysets; the KPI table's download and the export commands
 - `write_kpis_csv(kpis, fileobj, activities=None, measures=None)` / `write_kpis_xlsx(...)`:
   one row per KPI (and per activity, and per measure with neither, when those querysets are
   given), columns `KPI_HEADER`;
-- `write_monthly_csv(values, fileobj)` / `write_monthly_xlsx(...)`: one row per KPI series
-  with the months 4月 … 3月, from a MonthlyValue queryset;
+- `write_monthly_csv(values, fileobj, kpis=None)` / `write_monthly_xlsx(...)`: one row per
+  KPI series with the months 4月 … 3月 and the series' written year figure (年計), from a
+  MonthlyValue queryset (and the year figures of `kpis` that have no monthly value); the
+  xlsx adds the 月次内訳 sheet of those KPIs' breakdown series;
 - `write_xlsx(fileobj, sheets)`: the workbook writer the others use (and the importer's
   blank templates).
 
@@ -30,7 +32,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from kpis import eras
-from kpis.models import Activity, Kpi, Measure
+from kpis.models import Activity, Kpi, Measure, MonthlyBreakdown
 from kpis.vocabulary import (
     ACHIEVED_WORDS,
     AGGREGATION_LABELS,
@@ -46,6 +48,22 @@ from kpis.vocabulary import (
 
 KPI_HEADER = list(KPI_LABELS.values())
 MONTHLY_HEADER = list(MONTHLY_LABELS.values())
+# The written year figure of a series (合計 / 計 / 累計 / 平均 in the branches' sheets) and
+# what the sheet called it; the importer reads these columns (imports.progress_sheet).
+YEAR_FIGURE_LABELS = {"year_figure": "年計", "year_figure_label": "年計の種類"}
+MONTHLY_EXPORT_HEADER = [*MONTHLY_HEADER, *YEAR_FIGURE_LABELS.values()]
+BREAKDOWN_SHEET_LABELS = {
+    "branch": MONTHLY_LABELS["branch"],
+    "fiscal_year": MONTHLY_LABELS["fiscal_year"],
+    "measure_no": KPI_LABELS["measure_no"],  # for readers; the importer ignores it
+    "indicator": MONTHLY_LABELS["indicator"],
+    "label": "内訳",
+    "series": MONTHLY_LABELS["series"],
+    **{key: label for key, label in MONTHLY_LABELS.items() if key.startswith("m")},
+    **YEAR_FIGURE_LABELS,
+    "note": KPI_LABELS["note"],
+}
+BREAKDOWN_HEADER = list(BREAKDOWN_SHEET_LABELS.values())
 INDICATOR_HEADER = list(INDICATOR_LABELS.values())
 
 # What a spreadsheet reads as a number and nothing else: sign, digits (grouped by commas
@@ -124,6 +142,8 @@ def _kpi_row(measure, item, first: bool) -> list:
         "plan_text": measure.plan_text if first else "",
         "challenges": measure.challenges if first else "",
         "narrative": measure.narrative if first else "",
+        "importance_reason": measure.importance_reason if first else "",
+        "difficulty_reason": measure.difficulty_reason if first else "",
     }
     if isinstance(item, Activity):
         row["activity"] = f"{_activity_number(item.number)} {item.text}"
@@ -144,6 +164,9 @@ def _kpi_row(measure, item, first: bool) -> list:
                 "national_rank": f"{item.national_rank}位" if item.national_rank else "",
                 "mark_reason": item.mark_reason,
                 "note": item.note,
+                "activity_number": item.activity_number or "",
+                "subgroup": item.subgroup,
+                "tags": item.tags,
             }
         )
     return [row.get(key, "") for key in KPI_LABELS]
@@ -190,44 +213,94 @@ def write_kpis_xlsx(kpis, fileobj, activities=None, measures=None) -> None:
 # --- monthly rows -------------------------------------------------------------------------
 
 
-def monthly_rows(values):
-    """One row per KPI and series, months in fiscal order; months without a value blank."""
+_SERIES_ORDER = {Series.SINGLE: 0, Series.CUMULATIVE: 1}
+_KPI_PLACE = ("branch", "fiscal_year", "indicator", "measure")
+
+
+def _kpi_order(kpi: Kpi, series: str) -> tuple:
+    return (
+        kpi.branch.order,
+        kpi.branch.code,
+        kpi.fiscal_year.start_year,
+        kpi.indicator.name,
+        _SERIES_ORDER.get(series, 2),
+    )
+
+
+def year_figure(kpi: Kpi, series: str) -> tuple[str, str]:
+    """The written year figure of a KPI's series and its label (計, 累計 …)."""
+    if series == Series.CUMULATIVE:
+        return kpi.cumulative_year_figure, kpi.cumulative_year_figure_label
+    return kpi.single_year_figure, kpi.single_year_figure_label
+
+
+def monthly_rows(values, kpis=None):
+    """One row per KPI and series, months in fiscal order (months without a value blank),
+    then the series' written year figure; a series of `kpis` with a year figure and no
+    monthly value gets a row too."""
     series = defaultdict(dict)
-    kpis = {}
-    for value in values.select_related("kpi__branch", "kpi__fiscal_year", "kpi__indicator"):
+    by_id = {}
+    for value in values.select_related(*(f"kpi__{name}" for name in _KPI_PLACE[:3])):
         series[(value.kpi_id, value.series)][value.month] = value.text
-        kpis[value.kpi_id] = value.kpi
-    order = {Series.SINGLE: 0, Series.CUMULATIVE: 1}
+        by_id[value.kpi_id] = value.kpi
+    if kpis is not None:
+        written = kpis.exclude(single_year_figure="", cumulative_year_figure="")
+        for kpi in written.select_related(*_KPI_PLACE[:3]):
+            by_id.setdefault(kpi.pk, kpi)
+            for key in Series:
+                if year_figure(kpi, key)[0]:
+                    series.setdefault((kpi.pk, key), {})
 
-    def sort_key(key):
-        kpi = kpis[key[0]]
-        return (
-            kpi.branch.order,
-            kpi.branch.code,
-            kpi.fiscal_year.start_year,
-            kpi.indicator.name,
-            order.get(key[1], 2),
-        )
-
-    for key in sorted(series, key=sort_key):
-        kpi, months = kpis[key[0]], series[key]
+    for key in sorted(series, key=lambda key: _kpi_order(by_id[key[0]], key[1])):
+        kpi, months = by_id[key[0]], series[key]
         yield [
             kpi.branch.code,
             kpi.fiscal_year.start_year,
             kpi.indicator.name,
             SERIES_LABELS[key[1]],
             *(months.get(month, "") for month in eras.FISCAL_MONTHS),
+            *year_figure(kpi, key[1]),
         ]
 
 
-def write_monthly_csv(values, fileobj) -> None:
-    """Monthly values (a MonthlyValue queryset) as CSV for Excel; `fileobj` as for
-    write_kpis_csv."""
-    _write_csv(fileobj, MONTHLY_HEADER, monthly_rows(values))
+def breakdown_rows(breakdowns):
+    """The 月次内訳 sheet: one row per breakdown series, in KPI order then as written."""
+    found = breakdowns.select_related(*(f"kpi__{name}" for name in _KPI_PLACE))
+    for breakdown in sorted(found, key=lambda b: (*_kpi_order(b.kpi, b.series), b.order, b.label)):
+        kpi = breakdown.kpi
+        yield [
+            kpi.branch.code,
+            kpi.fiscal_year.start_year,
+            kpi.measure.number_label,
+            kpi.indicator.name,
+            breakdown.label,
+            SERIES_LABELS[breakdown.series],
+            *(breakdown.months.get(str(month), "") for month in eras.FISCAL_MONTHS),
+            breakdown.year_figure,
+            breakdown.year_figure_label,
+            breakdown.note,
+        ]
 
 
-def write_monthly_xlsx(values, fileobj) -> None:
-    write_xlsx(fileobj, [("月次", MONTHLY_HEADER, monthly_rows(values))])
+def write_monthly_csv(values, fileobj, kpis=None) -> None:
+    """Monthly values (a MonthlyValue queryset) and year figures as CSV for Excel; `fileobj`
+    as for write_kpis_csv. (Breakdowns need a sheet of their own: xlsx only.)"""
+    _write_csv(fileobj, MONTHLY_EXPORT_HEADER, monthly_rows(values, kpis))
+
+
+def write_monthly_xlsx(values, fileobj, kpis=None) -> None:
+    """The 月次 sheet, and the 月次内訳 sheet of the breakdowns of `kpis` (default: the KPIs
+    of `values`)."""
+    if kpis is None:
+        kpis = Kpi.objects.filter(pk__in=values.values("kpi_id"))
+    breakdowns = MonthlyBreakdown.objects.filter(kpi__in=kpis)
+    write_xlsx(
+        fileobj,
+        [
+            ("月次", MONTHLY_EXPORT_HEADER, monthly_rows(values, kpis)),
+            ("月次内訳", BREAKDOWN_HEADER, breakdown_rows(breakdowns)),
+        ],
+    )
 
 
 # --- writers ---------------------------------------------------------------------------------

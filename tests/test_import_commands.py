@@ -115,8 +115,11 @@ def test_export_monthly_to_standard_output(capsys):
     out, _ = run("export_monthly", "--branch", "10", "--year", "2023")
 
     lines = out.lstrip("\ufeff").strip().splitlines()
-    assert lines[0] == "支部コード,年度,KPI指標,系列," + ",".join(
-        f"{m}月" for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
+    assert (
+        lines[0]
+        == "支部コード,年度,KPI指標,系列,"
+        + ",".join(f"{m}月" for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3))
+        + ",年計,年計の種類"
     )
     assert len(lines) == 1 + 13
     assert any(line.startswith("10,2023,サービススタンダード達成率,単月,100%") for line in lines)

@@ -113,19 +113,3 @@ def test_same_series_twice_is_a_duplicate(kpi):
     assert [str(p) for p in analysis.problems] == [
         "月次!C3: 埼玉支部 令和5年度「現金給付等の申請に係る郵送化率」の単月が2行目にもあります"
     ]
-
-
-def test_a_sheet_of_breakdowns_is_skipped(kpi):
-    breakdown = [
-        ["支部コード", "年度", "KPI指標", "内訳", "系列", "4月"],
-        ["11", "2023", "現金給付等の申請に係る郵送化率", "窓口件数", "単月", "423"],
-    ]
-    content = xlsx(
-        [monthly_row(months=["95%"])],
-        header=MONTHLY_HEADER,
-        title="月次",
-        extra_sheets=[("月次内訳", breakdown)],
-    )
-    batch = load(content)
-    assert MonthlyValue.objects.count() == 1
-    assert any("月次内訳" in notice for notice in batch.notices)
