@@ -168,7 +168,7 @@ def _exponent(number: Decimal) -> int:
 
 
 def _plain(number: Decimal) -> str:
-    return f"{number.normalize():,f}"
+    return f"{number:,f}"
 
 
 def _breakdowns(plan: Plan, records, kpis: dict, lock: bool) -> None:
