@@ -8,6 +8,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from imports import pipeline
+from imports.applying import undo
+from kpis.exports import write_monthly_xlsx
 from kpis.models import Indicator, Kpi, MonthlyBreakdown, MonthlyValue
 from tests import factories
 from tests.factories_imports import demo, load, save
@@ -220,3 +222,35 @@ def test_a_progress_sheet_of_the_demo_data_imports_the_same_values():
 
     assert sorted(MonthlyValue.objects.values_list("kpi", "month", "series", "text")) == (canonical)
     assert Indicator.objects.count() == 25
+
+
+def test_undo_restores_the_year_figures_and_removes_the_breakdowns(kpis, admin):
+    batch = load(sheet(RATE_BLOCK), "進捗.xlsx", user=admin)
+    assert kpi(RATE, 2022).single_year_figure == "100%"
+
+    undo(batch, admin)
+
+    rate = kpi(RATE, 2022)
+    assert (rate.single_year_figure, rate.single_year_figure_label) == ("", "")
+    assert rate.history.first().history_change_reason == f"取り消し #{batch.pk}"
+    assert not MonthlyBreakdown.objects.exists() and not MonthlyValue.objects.exists()
+
+
+def test_year_figures_round_trip_through_the_monthly_export(kpis):
+    load(sheet(RATE_BLOCK, COUNT_BLOCK), "進捗.xlsx", confirm_warnings=True)
+    buffer = io.BytesIO()
+    write_monthly_xlsx(MonthlyValue.objects.all(), buffer)
+    content = buffer.getvalue()
+    header, *rows = list(load_workbook(io.BytesIO(content), read_only=True)["月次"].values)
+    assert header[-2:] == ("年計", "年計の種類")
+    assert ("10", 2022, COUNT, "累計") + ("1,191", "1,202") + (None,) * 10 + (
+        "1,314",
+        "累計",
+    ) in rows
+
+    assert not pipeline.analyse(content, "export.xlsx").plan.has_changes
+    Kpi.objects.update(single_year_figure="", cumulative_year_figure="")
+    load(content, "export.xlsx", confirm_warnings=True)
+
+    assert kpi(COUNT, 2022).cumulative_year_figure == "1,314"
+    assert kpi(RATE, 2023).single_year_figure_label == "計"
