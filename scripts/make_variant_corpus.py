@@ -11,8 +11,9 @@ the demo file gives (tests/test_import_variant_corpus.py compares the two export
 
 The script writes the variants and `manifest.json`: for each variant its file, the demo
 file it derives from, the demo files imported before it (the monthly data needs its KPIs),
-what it changes, and how its measure numbers map to the demo file's where it renumbers
-them (`relabel`: "pillar|demo label" → variant label).
+what it changes, how its measure numbers map to the demo file's where it renumbers them
+(`relabel`: "pillar|demo label" → variant label), and the exported cells its layout cannot
+carry (`blank`: a progress sheet has no place for a breakdown's 備考).
 
 The demo data has no year before 令和 (its earliest is 令和4年度), so no variant writes
 平成 or H years.
@@ -244,7 +245,8 @@ class Spec:
     name: str
     canonical: str
     mutates: str
-    make: Callable[[Book], dict | None]  # changes the book in place; may return a relabel
+    # Changes the book in place; may return what to expect of it: {"relabel": …, "blank": …}.
+    make: Callable[[Book], dict | None]
     requires: tuple[str, ...] = ()
     # What the admin answers for headers the importer does not know, as the import command
     # takes it (`--map '担当者=-'`: 取り込まない).
@@ -265,6 +267,9 @@ class Variant:
     content: bytes
     relabel: dict[str, str]
     mapping: tuple[str, ...]
+    # Exported cells the variant cannot carry, blank in its export:
+    # [{"sheet", "column", "row": {column: value identifying the row}}].
+    blank: list[dict]
 
     def manifest_entry(self) -> dict:
         return {
@@ -275,12 +280,13 @@ class Variant:
             "mutates": self.mutates,
             "relabel": self.relabel,
             "map": list(self.mapping),
+            "blank": self.blank,
         }
 
 
 def build(spec: Spec) -> Variant:
     book = demo_book(spec.canonical)
-    relabel = spec.make(book) or {}
+    expect = spec.make(book) or {}
     return Variant(
         spec.name,
         spec.file_name,
@@ -288,8 +294,9 @@ def build(spec: Spec) -> Variant:
         spec.requires,
         spec.mutates,
         to_xlsx(book),
-        relabel,
+        expect.get("relabel", {}),
         spec.mapping,
+        expect.get("blank", []),
     )
 
 
@@ -390,7 +397,7 @@ def _measure_specs() -> list[Spec]:
                 CHIBA,
                 f"measures renumbered with sub-numbers as the plan's headings group them, "
                 f"written {example} (expected labels: relabel)",
-                lambda book, style=style: sub_number_measures(book, style),
+                lambda book, style=style: {"relabel": sub_number_measures(book, style)},
             )
         )
     return specs
@@ -655,7 +662,7 @@ def _kitchen_sink_saitama(book: Book) -> None:
 
 
 def _kitchen_sink_chiba(book: Book) -> dict:
-    relabel = sub_number_measures(book, "paren")
+    expect = {"relabel": sub_number_measures(book, "paren")}
     restyle_pillars(book, "roman")
     sheet = _kpi(book)
     map_column(sheet, "年度", lambda text: f"{fiscal_year(text)}年度")
@@ -670,7 +677,7 @@ def _kitchen_sink_chiba(book: Book) -> dict:
     _extra_columns(book)
     _merged_title(book)
     _notes_sheet(book)
-    return relabel
+    return expect
 
 
 def _kitchen_sink_gunma(book: Book) -> None:
@@ -772,7 +779,9 @@ def _monthly_reordered(book: Book) -> None:
 FIGURE_HEADERS = ("合計", "計", "累計", "平均")
 
 
-def _progress_sheet(book: Book, *, kpi_place: str, branch: str, years: str) -> None:
+def _progress_sheet(
+    book: Book, *, kpi_place: str, branch: str, years: str, breakdowns: bool = False
+) -> dict:
     """The 月次 sheet rewritten as the Gunma progress sheet (seed 003): one block per KPI,
     a caption row per series (`単月` or another caption, `累計`) with 4月 … 3月 and a year
     figure header, one row per fiscal year under it (令和4年度 then 令和5年度).
@@ -780,13 +789,22 @@ def _progress_sheet(book: Book, *, kpi_place: str, branch: str, years: str) -> N
     `kpi_place`: "caption" (【KPI】name on the caption row, left of the caption) or "rows"
     (KPI指標：name beside the first year row, the seed's activity column); `branch`: "title"
     (a title row naming 群馬支部) or "cell" (支部 | 群馬); `years`: "era" (令和5年度) or "r" (R5).
-    The 月次内訳 sheet stays as it is."""
+    With `breakdowns`, the 月次内訳 rows of a KPI series in the sheet move under their year
+    row, with their year figure in the last column (as the seed has 窓口件数 under the
+    郵送化率 rows); their 備考 has no place there (`blank`). The other rows stay in 月次内訳."""
     monthly = _monthly(book)
     year_at, indicator_at, series_at = (monthly.column(c) for c in ("年度", "KPI指標", "系列"))
     month_at = [monthly.column(f"{month}月") for month in MONTHS]
     blocks: dict[str, dict[str, list[list]]] = {}
     for row in data_rows(monthly):
         blocks.setdefault(row[indicator_at], {}).setdefault(row[series_at], []).append(row)
+    year_rows = {
+        (indicator, series, row[year_at]): row
+        for indicator, by_series in blocks.items()
+        for series, rows in by_series.items()
+        for row in rows
+    }
+    under = _breakdowns_under_year_rows(book, year_rows) if breakdowns else {}
 
     def year_label(text):
         return text if years == "era" else f"R{fiscal_year(text) - 2018}"
@@ -795,12 +813,17 @@ def _progress_sheet(book: Book, *, kpi_place: str, branch: str, years: str) -> N
         rows = [[None, "令和5年度 群馬支部 事業計画 進捗状況"], []]
     else:
         rows = [[None, "事業計画 進捗状況"], [None, "支部", "群馬"], []]
+    blank = []
     for number, (indicator, by_series) in enumerate(blocks.items()):
         named = False
         for series in ("単月", "累計"):
             if series not in by_series:
                 continue
-            figure = FIGURE_HEADERS[(number + len(rows)) % len(FIGURE_HEADERS)]
+            moved = [b for year in by_series[series] for b in under.get(id(year), [])]
+            figure = next(
+                (b.figure_label for b in moved if b.figure),
+                FIGURE_HEADERS[(number + len(rows)) % len(FIGURE_HEADERS)],
+            )
             caption = series if series == "累計" or number % 2 else "実績"
             kpi = f"【KPI】{indicator}" if kpi_place == "caption" and not named else None
             rows.append([kpi, caption, *(f"{month}月" for month in MONTHS), figure])
@@ -811,9 +834,63 @@ def _progress_sheet(book: Book, *, kpi_place: str, branch: str, years: str) -> N
                     beside = f"KPI指標：{indicator}"
                 label = year_label(row[year_at])
                 rows.append([beside, label, *(row[i] for i in month_at), None])
+                for item in under.get(id(row), []):
+                    rows.append([None, item.label, *item.months, item.figure])
+                    if item.note:
+                        blank.append(
+                            {
+                                "sheet": BREAKDOWN_SHEET,
+                                "column": "備考",
+                                "row": {
+                                    "年度": fiscal_year(row[year_at]),
+                                    "KPI指標": indicator,
+                                    "内訳": item.label,
+                                },
+                            }
+                        )
             named = True
         rows.append([])
-    monthly.title, monthly.rows = "進捗", rows
+    monthly.title, monthly.rows, monthly.header_at = "進捗", rows, 0
+    return {"blank": blank}
+
+
+BREAKDOWN_SHEET = "月次内訳"
+
+
+@dataclass
+class _Breakdown:
+    label: str
+    months: list
+    figure: str | None
+    figure_label: str | None
+    note: str | None
+
+
+def _breakdowns_under_year_rows(book: Book, year_rows: dict) -> dict[int, list[_Breakdown]]:
+    """Take out of 月次内訳 the rows that can sit under a year row, `year_rows` being
+    {(indicator, series, year text): row}: {id of the year row: its breakdowns}. The
+    breakdowns of one series move only while they agree on the kind of year figure (the
+    section has one last-column header)."""
+    sheet = book.sheet(BREAKDOWN_SHEET)
+    at = {label: sheet.column(label) for label in ("年度", "KPI指標", "内訳", "系列", "年計")}
+    kind_at, note_at = sheet.column("年計の種類"), sheet.column("備考")
+    month_at = [sheet.column(f"{month}月") for month in MONTHS]
+    under: dict[int, list[_Breakdown]] = {}
+    chosen: dict[tuple, str] = {}
+    kept = []
+    for row in data_rows(sheet):
+        indicator, series = row[at["KPI指標"]], row[at["系列"]]
+        year_row = year_rows.get((indicator, series, row[at["年度"]]))
+        figure = row[at["年計"]]
+        kind = row[kind_at] if figure else None
+        if year_row is None or (kind and chosen.setdefault((indicator, series), kind) != kind):
+            kept.append(row)
+            continue
+        months = [row[i] for i in month_at]
+        item = _Breakdown(row[at["内訳"]], months, figure, kind, row[note_at])
+        under.setdefault(id(year_row), []).append(item)
+    sheet.rows = [sheet.header, *kept]
+    return under
 
 
 def _monthly_specs() -> list[Spec]:
@@ -856,6 +933,15 @@ def _monthly_specs() -> list[Spec]:
             "the progress sheet with the KPI named beside its first year row (KPI指標：name), "
             "the branch as 支部 | 群馬 cells, years R4 / R5",
             lambda book: _progress_sheet(book, kpi_place="rows", branch="cell", years="r"),
+        ),
+        _monthly_spec(
+            "progress_sheet_breakdowns",
+            "the progress sheet with the breakdowns of its KPI series (サービススタンダード's "
+            "傷病手当金 …, 郵送化率's 窓口件数 …) under their year rows, their 年計 in the last "
+            "column (its header the breakdowns' 年計の種類); the other breakdowns stay in 月次内訳",
+            lambda book: _progress_sheet(
+                book, kpi_place="caption", branch="title", years="era", breakdowns=True
+            ),
         ),
     ]
 
