@@ -7,7 +7,10 @@ exported, and so is its demo file; the two exports must agree field by field. La
 compared after NFKC (`（１）` = `(1)`), measure numbers by their numbers (`(1)` = `1`,
 `(2)-1` = `(2)①`), and the pillar by its national pillar: the branch's own wording of a
 pillar may differ, nothing else may. A variant that renumbers measures says how
-(`relabel`), and the demo file's export is renumbered the same way before comparing.
+(`relabel`), and the demo file's export is renumbered the same way before comparing; a
+variant whose layout has no place for some cells (a breakdown's 備考 on a progress sheet)
+names them (`blank`). The import goes through the import command, with the admin's
+answers for unknown headers (`--map`) where the variant adds columns.
 """
 
 import io
