@@ -17,6 +17,7 @@ from imports.columns import (
     Column,
     MonthColumn,
     normalise,
+    year_column,
 )
 from imports.reading import HEADER_SCAN_ROWS
 from kpis.vocabulary import KPI_LABELS
@@ -54,17 +55,23 @@ def header_signature(texts: tuple[str, ...]) -> str:
 
 
 def _matches(
-    texts: tuple[str, ...], columns: list[Column], choices: dict[str, str]
+    texts: tuple[str, ...], columns: list[Column], choices: dict[str, str], years: bool
 ) -> dict[int, list[Column]]:
+    """Header cell index → the columns it names. `years`: read headers naming a year and a
+    KPI figure (令和5年度目標), which only KPI tables have."""
     by_label = {}
     for column in columns:
         for label in column.labels:
             by_label[label] = column
-    by_key = {column.key: column for column in columns}
+    by_key = {column.key: column for column in columns if not column.secondary}
     found: dict[int, list[Column]] = {}
     for index, text in enumerate(texts, start=1):
-        key = normalise(text) if text else ""
-        column = by_label.get(key) or by_key.get(choices.get(key, "")) if text else None
+        if not text:
+            continue
+        key = normalise(text)
+        column = by_label.get(key) or by_key.get(choices.get(key, ""))
+        if column is None and years:
+            column = year_column(text)
         if column is not None:
             found.setdefault(index, []).append(column)
     return found
@@ -96,10 +103,11 @@ def find_layout(
     for row_number, texts in rows:
         if row_number > HEADER_SCAN_ROWS:
             break
-        keys = {c.key for found in _matches(texts, every_column, choices).values() for c in found}
+        matched = _matches(texts, every_column, choices, years=True)
+        keys = {c.key for found in matched.values() for c in found}
         kind = _kind_of(keys)
         if kind is not None:
-            found = _matches(texts, SCHEMAS[kind], choices)
+            found = _matches(texts, SCHEMAS[kind], choices, years=kind == "kpi")
             layout, problems = _layout(kind, row_number, found, SCHEMAS[kind])
             layout.signature = header_signature(texts)
             for index, text in enumerate(texts, start=1):
@@ -114,12 +122,22 @@ def find_layout(
             near_miss = (_likely_kind(keys), row_number, keys)
     if near_miss:
         kind, row_number, keys = near_miss
-        missing = [c.label for c in SCHEMAS[kind] if c.required and c.key not in keys]
+        missing = _missing(SCHEMAS[kind], keys)
         return None, [
             f"{row_number}行目は{KIND_LABELS[kind]}の見出しのようですが、"
             f"{'・'.join(f'「{m}」' for m in missing) or '必要な列'}がありません"
         ]
     return None, []
+
+
+def _missing(columns: list[Column], keys: set[str]) -> list[str]:
+    return [
+        c.label
+        for c in columns
+        if (c.required or c.carried_by and c.carried_by not in keys)
+        and not c.secondary
+        and c.key not in keys
+    ]
 
 
 def _likely_kind(keys: set[str]) -> str:
@@ -134,16 +152,18 @@ def _layout(kind, row_number, found, columns) -> tuple[Layout, list[str]]:
     problems = []
     layout = Layout(kind=kind, header_row=row_number)
     seen: dict[str, int] = {}
+    primary = {matched[0].key for matched in found.values() if not matched[0].secondary}
     for index, matched in found.items():
         column = matched[0]
+        if column.secondary and column.key in primary:
+            continue  # 支部 beside 支部コード: the code is read, the name is for people
         if column.key in seen:
             first, here = get_column_letter(seen[column.key]), get_column_letter(index)
             problems.append(f"見出し「{column.label}」が2列あります（{first}列と{here}列）")
             continue
         seen[column.key] = index
         layout.columns[index] = column
-    keys = set(seen)
-    missing = [c.label for c in columns if c.required and c.key not in keys]
+    missing = _missing(columns, set(seen))
     if missing:
         problems.append(
             f"{row_number}行目の見出しに{'・'.join(f'「{m}」' for m in missing)}がありません"

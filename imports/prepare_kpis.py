@@ -8,6 +8,7 @@ from imports import columns
 from imports.plan import Plan, is_bare_number, locked, say_what_stays, snapshot
 from imports.validation import Validated
 from kpis import writes
+from kpis.eras import era_label
 from kpis.evaluation import ProblemCode
 from kpis.models import (
     Activity,
@@ -212,8 +213,11 @@ def _kpis(
 ):
     """Create or update the KPIs, then evaluate every KPI whose evaluation can change: the
     file's, next year's (their previous actual may be in the file) and, when the catalogue
-    changed an indicator's direction, every KPI of that indicator."""
-    nearby = sorted({y + d for y in years for d in (-1, 0, 1)})
+    changed an indicator's direction, every KPI of that indicator. Other years' figures of
+    the file's KPIs (令和4年度実績 in a 令和6年度 plan) fill the stored KPIs of those years
+    where they have none."""
+    other_years = {y for record in validated.kpis for y in record.other_years}
+    nearby = sorted({y + d for y in years for d in (-1, 0, 1)} | other_years)
     stored = list(
         locked(
             Kpi.objects.filter(
@@ -270,11 +274,14 @@ def _kpis(
             setattr(kpi, name, value)
         in_file[record.key] = (kpi, record)
 
+    filled = _fill_other_years(plan, validated, state, in_file)
     redirected_ids = {i.pk for i in redirected}
     to_evaluate = {key: kpi for key, (kpi, _) in in_file.items()}
+    for key in filled:
+        to_evaluate[key] = state[key]
     for (branch_id, year, indicator), kpi in state.items():
         previous = (branch_id, year - 1, indicator)
-        if previous in in_file or kpi.indicator_id in redirected_ids:
+        if previous in in_file or previous in filled or kpi.indicator_id in redirected_ids:
             to_evaluate.setdefault((branch_id, year, indicator), kpi)
     for key in sorted(to_evaluate, key=lambda k: k[1]):
         kpi = to_evaluate[key]
@@ -283,6 +290,10 @@ def _kpis(
 
     for key, kpi in to_evaluate.items():
         if key not in in_file:
+            if key in filled:
+                for finding in writes.check_kpi(kpi, befores[kpi.pk]):
+                    where = filled[key].where.problem(finding.message, "")
+                    (plan.problems if finding.is_error else plan.warnings).append(where)
             changes.update_if_changed(kpi, befores[kpi.pk])
             continue
         record = in_file[key][1]
@@ -302,6 +313,66 @@ def _kpis(
         for key, kpi in state.items()
         if kpi.pk and key not in in_file and (key[0], key[1]) in pairs
     )
+
+
+OTHER_YEAR_LABELS = {"target_text": "目標", "actual_text": "実績"}
+# How many of each kind of other-year figure the notice names.
+NOTICE_EXAMPLES = 5
+
+
+def _fill_other_years(plan: Plan, validated: Validated, state: dict, in_file: dict) -> dict:
+    """Write the file's figures of other years (令和5年度目標, 令和4年度実績 in a 令和6年度
+    plan) into the stored KPIs of those years — same branch and indicator — where the field
+    is blank; never over a stored value, and not for a year whose own rows are in the file.
+    Says in a notice what was filled and what was left. Returns {key: record} of the KPIs
+    it changed."""
+    filled, done, stored, missing = {}, [], [], []
+    for record in validated.kpis:
+        branch_id, _, indicator = record.key
+        for year, figures in sorted(record.other_years.items()):
+            key = (branch_id, year, indicator)
+            if key in in_file:
+                continue
+            kpi = state.get(key)
+            name = f"{record.measure.branch.name} {era_label(year)}「{record.indicator}」"
+            for field_name, text in figures.items():
+                if not text:
+                    continue
+                what = f"{name}の{OTHER_YEAR_LABELS[field_name]}「{text}」"
+                if kpi is None or kpi.pk is None:
+                    # Last year's actual is this KPI's 前年度実績 too: that is no loss.
+                    if record.fields.get("previous_actual_text") != text:
+                        missing.append(what)
+                    continue
+                text = _with_unit(text, field_name, kpi.indicator.unit)
+                current = getattr(kpi, field_name)
+                if not current:
+                    setattr(kpi, field_name, text)
+                    filled[key] = record
+                    done.append(what)
+                elif current != text:
+                    stored.append(f"{what}（保存済み「{current}」）")
+    parts = []
+    for items, verdict in (
+        (done, "空欄だったので入れました"),
+        (stored, "保存済みの値と異なるため変更しません"),
+        (missing, "その年度のKPIがないため取り込みません"),
+    ):
+        if items:
+            shown = "、".join(items[:NOTICE_EXAMPLES])
+            more = f" ほか{len(items) - NOTICE_EXAMPLES}件" if len(items) > NOTICE_EXAMPLES else ""
+            parts.append(f"{len(items)}件は{verdict}（{shown}{more}）")
+    if parts:
+        plan.notices.append(
+            "ほかの年度の値（見出しに年度のある目標・実績の列）: " + "。".join(parts) + "。"
+        )
+    return filled
+
+
+def _with_unit(text: str, name: str, unit: str) -> str:
+    """A bare number gets the indicator's unit (`96.1` → `96.1%`), as the row's own texts."""
+    reading = parse_target(text) if name == "target_text" else parse_value(text)
+    return replace(reading, unit=unit).display() if unit and is_bare_number(reading) else text
 
 
 def _with_units(record, indicator: Indicator, plan: Plan) -> dict | None:

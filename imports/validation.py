@@ -19,19 +19,36 @@ from imports.headers import Layout, find_layout
 from imports.problems import CellError, Problem
 from imports.reading import Sheet, Workbook
 from kpis.eras import era_label
+from kpis.notation import parse_value
+from kpis.numbering import NATIONAL_PILLARS, split_measure_number
 from kpis.vocabulary import SERIES_LABELS, MarkSource
 
 NO_KPI = re.compile(r"※?\s*KPIの?設定なし")
 
 # Columns that only a KPI row may fill.
-KPI_ONLY = ("unit", "target", "actual", "previous_actual", "national_average", "national_rank")
+KPI_ONLY = (
+    "unit",
+    "target",
+    "actual",
+    "previous_actual",
+    "national_average",
+    "national_rank",
+    "tags",
+)
 
 # A monthly-looking sheet with one of these columns holds breakdowns that support a KPI
 # (counts per benefit type, say), not KPI series: imports.progress_sheet reads it.
 BREAKDOWN_LABELS = {normalise("内訳"), "breakdown"}
 
 # Measure texts that may be written on the first row only, or repeated.
-MEASURE_TEXTS = ("group", "plan_text", "narrative", "challenges")
+MEASURE_TEXTS = (
+    "group",
+    "plan_text",
+    "narrative",
+    "challenges",
+    "importance_reason",
+    "difficulty_reason",
+)
 
 
 @dataclass
@@ -85,6 +102,9 @@ class KpiRecord:
     fields: dict
     order: int
     where: Where
+    # Figures of the same KPI in other years, from headers naming the year (令和4年度実績
+    # in a 令和6年度 plan): {year: {"target_text" | "actual_text": text}}.
+    other_years: dict[int, dict[str, str]] = field(default_factory=dict)
 
     @property
     def key(self):
@@ -136,6 +156,10 @@ class Validated:
         return found | {(m.branch, m.year) for m in self.monthly}
 
 
+# How letters name the insurer before the branch (全国健康保険協会熊本支部).
+BRANCH_PREFIXES = tuple(normalise(p) for p in ("全国健康保険協会", "協会けんぽ"))
+
+
 class Lookups:
     """Reference data the columns read against, loaded once per import."""
 
@@ -147,7 +171,17 @@ class Lookups:
                 self.branches[normalise(name)] = branch
 
     def branch(self, text: str) -> Branch | None:
-        return self.branches.get(normalise(text))
+        """`熊本`, `熊本支部`, `熊本県`, `43`, `043`, `全国健康保険協会熊本支部`, `43 熊本支部`."""
+        key = normalise(text)
+        for prefix in BRANCH_PREFIXES:
+            key = key.removeprefix(prefix)
+        if branch := self.branches.get(key) or self.branches.get(key.lstrip("0")):
+            return branch
+        code, name = re.match(r"(\d*)(.*)", key).groups()
+        if code and name:
+            by_code, by_name = self.branches.get(code.lstrip("0")), self.branches.get(name)
+            return by_code if by_code is not None and by_code == by_name else None
+        return None
 
 
 def validate(
@@ -304,8 +338,14 @@ class KpiBuilder:
         self.kpi_rows: dict[tuple, Where] = {}
         self.activities_by_measure: dict[tuple, list[ActivityRecord]] = defaultdict(list)
         self.kpi_count: dict[tuple, int] = defaultdict(int)
+        # The sub-group a marker row or text (●被保険者) opened, per measure, for the KPI
+        # rows that follow it.
+        self.subgroups: dict[tuple, str] = {}
+        self.pillar_notices: set[tuple] = set()
 
     def add(self, values: dict, where: Where) -> None:
+        if not self._years(values, where):
+            return
         measure = self._measure(values, where)
         if measure is None:
             return
@@ -314,14 +354,26 @@ class KpiBuilder:
         if indicator:
             self._kpi(measure, indicator, text, values, where)
             return
-        filled = [key for key in KPI_ONLY if values.get(key) not in ("", None)]
+        filled = [_label(key) for key in KPI_ONLY if _written(values.get(key))]
+        filled += [
+            f"{era_label(year)}の{_label(name.removesuffix('_text'))}"
+            for year, figures in values["other_years"].items()
+            for name, text in figures.items()
+            if _written(text)
+        ]
         if filled:
             self.result.problems.append(
-                where.problem(f"{_label(filled[0])}がありますが、KPI指標がありません", "indicator")
+                where.problem(f"{filled[0]}がありますが、KPI指標がありません", "indicator")
             )
             return
+        subgroup, rest = columns.split_subgroup(text)
+        if subgroup is not None:
+            self.subgroups[measure.key] = subgroup
+            if not rest:
+                return  # a marker line: it heads the KPI rows below, it is no activity
         if text and not NO_KPI.fullmatch(text):
             marker, body = columns.split_activity_number(text)
+            marker = values.get("activity_number") or marker
             if not body:
                 self.result.problems.append(
                     where.problem(f"事業内容「{text}」に内容がありません", "activity")
@@ -338,13 +390,66 @@ class KpiBuilder:
                 where.problem("KPIも事業内容もない行に結果があります", "mark")
             )
 
+    def _years(self, values: dict, where: Where) -> bool:
+        """Figures under headers naming a year (令和5年度目標, R5実績) read against the row's
+        fiscal year: that year's are the row's 目標 / 実績, the year before's 実績 its
+        前年度実績; other years' stay apart (values["other_years"]). False after a problem."""
+        year = values["fiscal_year"]
+        other: dict[int, dict[str, str]] = defaultdict(dict)
+        for key in [k for k in values if "@" in k]:
+            text = values.pop(key)
+            figure, written_year = key.split("@")
+            written_year = int(written_year)
+            if written_year == year:
+                own = figure
+            elif written_year == year - 1 and figure == "actual":
+                # 前年度実績 of this KPI, and the actual of last year's KPI where it has none
+                own = "previous_actual"
+                if text:
+                    other[written_year][f"{figure}_text"] = text
+            else:
+                if text:
+                    other[written_year][f"{figure}_text"] = text
+                continue
+            if text and values.get(own) and values[own] != text:
+                self.result.problems.append(
+                    where.problem(
+                        f"{_label(own)}が2列に異なる値で書かれています"
+                        f"（「{values[own]}」と「{text}」）",
+                        key,
+                    )
+                )
+                return False
+            if text or own not in values:
+                values[own] = text
+        values["other_years"] = dict(other)
+        return True
+
     def _measure(self, values: dict, where: Where) -> MeasureRecord | None:
+        title = values["measure"]
+        number = values.get("measure_no") or None
+        split = split_measure_number(title)
+        if split is not None and (number is None or _sort_key(split[0]) == number[1]):
+            # `(1) 健全な財政運営`: the number written in the title (again, or only there)
+            label, title = split
+            number = number or (label, _sort_key(label))
+        if number is None:
+            self.result.problems.append(
+                where.problem(
+                    "施策番号がありません（「施策番号」の列に書くか、施策を「(1) 健全な財政運営」"
+                    "のように番号から書いてください）",
+                    "measure_no" if "measure_no" in values else "measure",
+                )
+            )
+            return None
+        pillar = values["pillar"]
+        self._pillar_notice(pillar, where)
         record = MeasureRecord(
             branch=values["branch"],
             year=values["fiscal_year"],
-            pillar=values["pillar"],
-            number=values["measure_no"],
-            title=values["measure"],
+            pillar=(pillar.number, pillar.label),
+            number=number,
+            title=title,
             where=where,
         )
         existing = self.result.measures.get(record.key)
@@ -360,10 +465,11 @@ class KpiBuilder:
             )
             return None
         elif existing.title != record.title:
+            same = "" if existing.number[0] == record.number[0] else "と同じ番号"
             self.result.problems.append(
                 where.problem(
                     f"施策名「{record.title}」が{existing.where.row}行目の同じ施策番号"
-                    f"（{existing.title}）と異なります",
+                    f"{same}（{existing.number[0]} {existing.title}）と異なります",
                     "measure",
                 )
             )
@@ -390,14 +496,47 @@ class KpiBuilder:
                 existing.fields[flag] = existing.fields.get(flag, False) or values[key]
         return existing
 
+    def _pillar_notice(self, pillar: columns.PillarCell, where: Where) -> None:
+        """A number written before a pillar's name that names another pillar: the name wins
+        (numbers are the branch's own; the names are the national ones), said once."""
+        if pillar.written in (None, pillar.number) or pillar in self.pillar_notices:
+            return
+        self.pillar_notices.add(pillar)
+        self.result.notices.append(
+            f"{where.sheet}!{where.row}行: 区分「{pillar.written} {pillar.label}」の番号"
+            f"{pillar.written}は名前と合わないため、名前から全国の区分{pillar.number}"
+            f"（{NATIONAL_PILLARS[pillar.number]}）としました。"
+        )
+
     def _kpi(self, measure, indicator, text, values, where) -> None:
+        fields = _kpi_fields(values, text)
+        if fields.get("subgroup"):
+            self.subgroups[measure.key] = fields["subgroup"]
+        elif "activity" in values and "subgroup" not in values:
+            # A KPI row under a marker row (●被保険者) without a 対象 column of its own.
+            fields["subgroup"] = self.subgroups.get(measure.key, "")
+        if values.get("activity_number") and fields.get("activity_number") not in (
+            None,
+            values["activity_number"],
+        ):
+            self.result.problems.append(
+                where.problem(
+                    f"事業内容の番号「{values['activity_number']}」が事業内容の先頭の番号"
+                    f"（{fields['activity_number']}）と異なります",
+                    "activity_number",
+                )
+            )
+            return
+        if values.get("activity_number"):
+            fields["activity_number"] = values["activity_number"]
         record = KpiRecord(
             measure=measure,
             indicator=indicator,
             unit=values.get("unit") or None,
-            fields=_kpi_fields(values, text),
+            fields=fields,
             order=self.kpi_count[measure.key] + 1,
             where=where,
+            other_years=values.get("other_years", {}),
         )
         if values.get("mark_source") == MarkSource.MANUAL and not values.get("mark"):
             self.result.problems.append(
@@ -446,8 +585,24 @@ class KpiBuilder:
                 self.result.activities.append(record)
 
 
+def _sort_key(label: str) -> str:
+    return columns.measure_sort_key(label)
+
+
+def _written(value) -> bool:
+    """A cell that says something: not blank, and not only a dash (`-` in the columns of a
+    row without a KPI, as the plans' tables write them)."""
+    if value in ("", None, {}):
+        return False
+    return not (isinstance(value, str) and parse_value(value).is_empty)
+
+
 def _kpi_fields(values: dict, text: str) -> dict:
-    """The Kpi fields the row writes: only those whose column is in the sheet."""
+    """The Kpi fields the row writes: only those whose column is in the sheet.
+
+    The KPI's sentence (事業内容) may carry its activity number (`③ …`), a sub-group before
+    it (`●被保険者`) and tags (`【新設】`); the target may carry tags too. Each is stored
+    apart: the number in activity_number, the sub-group in subgroup, the tags in tags."""
     names = {
         "target": "target_text",
         "actual": "actual_text",
@@ -458,8 +613,31 @@ def _kpi_fields(values: dict, text: str) -> dict:
         "note": "note",
     }
     fields = {name: values[key] for key, name in names.items() if key in values}
+    tags = []
+    for name in ("target_text", "actual_text", "previous_actual_text", "national_average_text"):
+        if name in fields:
+            fields[name], found = columns.split_tags(fields[name])
+            tags.append(found)
     if "activity" in values:
-        fields["description"] = text
+        subgroup, text = columns.split_subgroup(text)
+        text, found = columns.split_tags(text)
+        tags.append(found)
+        number, body = columns.split_activity_number(text)
+        fields["description"] = body if number is not None else text
+        fields["activity_number"] = number
+        fields["subgroup"] = subgroup or ""
+    if "subgroup" in values and values["subgroup"]:
+        fields["subgroup"] = values["subgroup"]
+    elif "subgroup" in values:
+        fields.setdefault("subgroup", "")
+    for year_figures in values.get("other_years", {}).values():
+        for name, written in year_figures.items():
+            year_figures[name], found = columns.split_tags(written)
+            tags.append(found)
+    if "tags" in values:
+        tags.insert(0, columns.bracketed_tags(values["tags"]))
+    if "tags" in values or "activity" in values or "target" in values:
+        fields["tags"] = _joined_tags(tags)
     if "mark" in values or "mark_source" in values:
         mark = values.get("mark") or ""
         source = values.get("mark_source") or (MarkSource.MANUAL if mark else MarkSource.COMPUTED)
@@ -467,6 +645,12 @@ def _kpi_fields(values: dict, text: str) -> dict:
         if source == MarkSource.MANUAL:
             fields["mark"] = mark
     return fields
+
+
+def _joined_tags(tags: list[str]) -> str:
+    """Each tag once, in the order written: `【新設】【重点】`."""
+    found = re.findall(r"【[^【】]*】", "".join(tags))
+    return "".join(dict.fromkeys(found))
 
 
 def _label(key: str) -> str:

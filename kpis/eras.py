@@ -37,8 +37,14 @@ _WESTERN = re.compile(r"^(?:FY)?(\d{4})(?:年度?)?$")
 _ERA = re.compile(r"^(令和|平成|昭和|[RHS])(元|\d{1,2})(?:年度?)?$")
 
 
+# Both names of one year: 令和6年度（2024年度）, 2024（令和6）年度, 平成31年度/令和元年度.
+_BOTH = re.compile(r"^([^()/]+?)(?:年度)?(?:\(([^()]+)\)|/([^()/]+))(年度?)?$")
+
+
 def parse_fiscal_year(text) -> int | None:
-    """Read a fiscal year written as 2023, FY2023, 令和5年度, R5, 令和元年度, 平成31年度.
+    """Read a fiscal year written as 2023, FY2023, 2023年度, 令和5年度, R5, 令和元年度,
+    平成31年度, H31, or both ways (令和6年度（2024年度）, 2024（令和6）年度, H31/R1) when they
+    agree.
 
     Returns the western start year, or None when the text is not a fiscal year.
     """
@@ -49,6 +55,14 @@ def parse_fiscal_year(text) -> int | None:
     if isinstance(text, float):
         return int(text) if text.is_integer() and 1926 <= text <= 2100 else None
     normal = unicodedata.normalize("NFKC", str(text)).strip().upper().replace(" ", "")
+    if match := _BOTH.match(normal):
+        first, second = match[1], match[2] or match[3]
+        years = {_parse_one(first), _parse_one(second)}
+        return years.pop() if len(years) == 1 else None
+    return _parse_one(normal)
+
+
+def _parse_one(normal: str) -> int | None:
     if match := _WESTERN.match(normal):
         year = int(match.group(1))
         return year if 1926 <= year <= 2100 else None

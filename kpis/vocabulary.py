@@ -115,6 +115,13 @@ CIRCLED = {
 }
 CIRCLED_BY_NUMBER = {number: char for char, number in CIRCLED.items()}
 
+# The marks a report writes before a sub-group of a measure's KPIs (●被保険者, ◆被扶養者).
+SUBGROUP_MARKERS = "●◆■◇"
+# A tag written beside a KPI's target or text (【新設】), kept apart from it; 【KPI】 only
+# labels the sentence and is dropped.
+TAG_OPEN, TAG_CLOSE = "【", "】"
+NOT_TAGS = ("KPI",)
+
 
 # --- workbook headers ------------------------------------------------------------------------
 # English key → header label. The importer also accepts the key as a header; the exports
@@ -122,7 +129,7 @@ CIRCLED_BY_NUMBER = {number: char for char, number in CIRCLED.items()}
 
 KPI_LABELS = {
     "branch": "支部コード",
-    "branch_name": "支部",  # written for readers; the importer ignores it
+    "branch_name": "支部",  # written for readers; the importer reads it only without 支部コード
     "fiscal_year": "年度",
     "pillar": "区分",
     "measure_no": "施策番号",
@@ -146,6 +153,11 @@ KPI_LABELS = {
     "plan_text": "計画",
     "challenges": "課題",
     "narrative": "結果概要",
+    "importance_reason": "重要度の理由",
+    "difficulty_reason": "困難度の理由",
+    "activity_number": "事業内容の番号",
+    "subgroup": "対象",
+    "tags": "タグ",
 }
 MONTH_LABELS = {month: f"{month}月" for month in FISCAL_MONTHS}
 MONTHLY_LABELS = {

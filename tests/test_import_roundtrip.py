@@ -154,3 +154,38 @@ def test_neutralised_cells_import_as_they_were_written():
     counts = {row["model"]: row for row in analysis.plan.counts()}
     assert counts["kpi"]["unchanged"] == 1 and counts["measure"]["unchanged"] == 1
     assert Kpi.objects.get().note == kpi.note
+
+
+def test_the_report_columns_round_trip():
+    kpi = factories.KpiFactory(
+        measure__fiscal_year__start_year=2023,
+        measure__number_label="(1)-2",
+        measure__pillar_label="基盤的保険者機能の盤石化",
+        measure__importance_reason="国の施策であるため",
+        measure__difficulty_reason="申請が増えているため",
+        description="郵送化率を96.5%以上とする",
+        activity_number=3,
+        subgroup="被保険者 (生活習慣病予防健診)",
+        tags="【新設】",
+        target_text="96.5%以上",
+    )
+    content = kpi_export("xlsx")
+    Kpi.objects.all().delete()
+    Measure.objects.all().delete()
+
+    load(content, "export.xlsx")
+
+    again = Kpi.objects.select_related("measure").get()
+    fields = ("description", "activity_number", "subgroup", "tags", "target_text")
+    assert [getattr(again, f) for f in fields] == [getattr(kpi, f) for f in fields]
+    measure_fields = (
+        "number_label",
+        "sort_key",
+        "pillar_label",
+        "importance_reason",
+        "difficulty_reason",
+    )
+    assert [getattr(again.measure, f) for f in measure_fields] == [
+        getattr(kpi.measure, f) for f in measure_fields
+    ]
+    assert sheet_rows(kpi_export("xlsx")) == sheet_rows(content)
