@@ -24,10 +24,8 @@ The progress sheet (進捗表, seed 003, Gunma) is one block per KPI, read by th
   群馬支部事業計画`). None, or two different ones, refuse the sheet.
 
 A sheet is read this way only when it has no template header and a caption row that is not
-the template's (no 支部コード / 年度 / 系列 beside the months).
+the template's (not two of 支部コード / 年度 / KPI指標 / 系列 beside the months).
 """
-
-from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
@@ -55,11 +53,13 @@ YEAR_FIGURE_HEADERS = {"合計", "計", "累計", "平均", "年計"}
 _MONTH_HEADER = re.compile(r"(\d{1,2})月(?:分|まで)?")
 _KPI_PREFIX = re.compile(r"^(?:【kpi(?:指標)?】|kpi(?:指標)?:)")
 BRANCH_LABELS = {"支部", "支部名", "支部コード"}
-# Cells beside the months that make a row the template's header, not a caption row.
+# Cells beside the months that make a row the template's header, not a caption row (one
+# alone may be a caption: 年度).
 TEMPLATE_LABELS = {
-    normalise(label)
-    for column in columns.MONTHLY_COLUMNS[:4]
-    for label in (column.label, column.key, *column.aliases)
+    label
+    for column in columns.MONTHLY_COLUMNS
+    if not isinstance(column, columns.MonthColumn)
+    for label in column.labels
 }
 
 # The template's 月次内訳 sheet: the columns read besides the monthly ones.
@@ -140,8 +140,8 @@ def _caption(row: int, texts: tuple[str, ...]) -> _Caption | None:
     the template's header)."""
     for start in range(1, len(texts) - 11):
         if all(_month(texts[start + k]) == month for k, month in enumerate(FISCAL_MONTHS)):
-            if any(normalise(t) in TEMPLATE_LABELS for t in texts[:start] if t):
-                return None
+            if sum(normalise(t) in TEMPLATE_LABELS for t in texts[:start] if t) > 1:
+                return None  # the template's header (支部コード, 年度 …), however broken
             after = _cell(texts, start + 12)
             figure = after if normalise(after) in YEAR_FIGURE_HEADERS else ""
             return _Caption(row, start, texts[:start], figure)
@@ -190,7 +190,7 @@ def read_progress_sheet(sheet, lookups, monthly, result) -> None:
 
 
 def _read_section(sheet, section: _Section, branch, lookups, monthly, result) -> None:
-    from imports.validation import Where
+    from imports.validation import Where  # (imports.validation imports this module)
 
     caption = section.caption
     letters = caption.letters()
@@ -452,7 +452,7 @@ def read_breakdown_sheet(sheet, layout, lookups, result) -> None:
     """Rows of 支部コード, 年度, KPI指標, 内訳, 系列, 4月 … 3月, 年計, 年計の種類, 備考
     (施策番号 is for readers). Rows without KPI指標 cannot be stored (a breakdown belongs to
     a KPI): they are skipped with a notice."""
-    from imports.validation import Where
+    from imports.validation import Where  # (imports.validation imports this module)
 
     header = dict(sheet.rows).get(layout.header_row, ())
     extra = {label: column for column in BREAKDOWN_TEXTS for label in column.labels}

@@ -7,8 +7,9 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from imports import pipeline
+from imports import pipeline, progress_sheet
 from imports.applying import undo
+from imports.reading import Sheet
 from kpis.exports import write_monthly_xlsx
 from kpis.models import Indicator, Kpi, MonthlyBreakdown, MonthlyValue
 from tests import factories
@@ -254,3 +255,12 @@ def test_year_figures_round_trip_through_the_monthly_export(kpis):
 
     assert kpi(COUNT, 2022).cumulative_year_figure == "1,314"
     assert kpi(RATE, 2023).single_year_figure_label == "計"
+
+
+def test_a_caption_年度_is_a_progress_sheet_but_a_broken_template_header_is_not(kpis):
+    block = [caption("年度", text=f"【KPI】{RATE}"), series("令和5年度", ["100%"])]
+    assert pipeline.analyse(sheet(block), "進捗.xlsx").problems == []
+
+    # 系列 missing: the template's header, reported as such (not as a progress sheet)
+    header = Sheet("月次", rows=[(1, ("支部コード", "年度", "KPI指標", *MONTHS))])
+    assert not progress_sheet.is_progress_sheet(header)
