@@ -284,8 +284,10 @@ def _check_structure(sheet: Sheet, layout: Layout, result: Validated) -> None:
 
 
 def _read_rows(sheet: Sheet, layout: Layout, lookups: Lookups, result: Validated):
-    """({column key: clean value}, where) for each data row without problems."""
+    """({column key: clean value}, where) for each data row without problems; note rows
+    (`※ 実績は速報値`) are left out, with a notice."""
     letters = {column.key: get_column_letter(i) for i, column in layout.columns.items()}
+    notes = 0
     for row_number, texts in sheet.rows:
         if row_number <= layout.header_row:
             continue
@@ -294,6 +296,9 @@ def _read_rows(sheet: Sheet, layout: Layout, lookups: Lookups, result: Validated
             (row_number, i) in sheet.formulas_without_value for i in cells
         )
         if not any(cells.values()) and not special:
+            continue
+        if not special and _is_note(cells):
+            notes += 1
             continue
         where = Where(sheet.name, row_number, letters)
         if row_number in sheet.hidden_rows:
@@ -328,6 +333,17 @@ def _read_rows(sheet: Sheet, layout: Layout, lookups: Lookups, result: Validated
                 ok = False
         if ok:
             yield values, where
+    if notes:
+        result.notices.append(f"シート「{sheet.name}」の注記の行（{notes}行）は読み飛ばしました。")
+
+
+# A row with one cell starting like this is a note under the table, not data.
+NOTE = re.compile(r"[※＊*]|[(（]?注\d*[)）:：]|【注】|備考[:：]")
+
+
+def _is_note(cells: dict[int, str]) -> bool:
+    filled = [text for text in cells.values() if text]
+    return len(filled) == 1 and NOTE.match(filled[0]) is not None
 
 
 class KpiBuilder:
