@@ -18,6 +18,7 @@ here once:
   KPI 公表後に変更あり until the plan is published again.
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -141,18 +142,27 @@ def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[ch
     readings = {} if readings is None else readings
     for cell in cells:
         if cell.text not in readings:
-            readings[cell.text] = parse_value(cell.text)
+            readings[cell.text] = _read(cell.text)
     series_values = _series_after(cells, readings)
+    kinds = {}  # (indicator id, series) → what check_monthly needs to know of them
     memo = {}
     results = []
     for cell in cells:
-        key = (cell.indicator.pk, cell.series, cell.text)
+        kind = kinds.get((cell.indicator.pk, cell.series))
+        if kind is None:
+            kind = kinds[(cell.indicator.pk, cell.series)] = (
+                cell.indicator.unit,
+                cell.indicator.direction == Direction.QUALITATIVE,
+                series_kind(cell.indicator, cell.series),
+            )
+        key = (kind, cell.text)
         if key not in memo:
+            unit, qualitative, series = kind
             memo[key] = checks.check_monthly(
                 cell.text,
-                unit=cell.indicator.unit,
-                qualitative=cell.indicator.direction == Direction.QUALITATIVE,
-                series=series_kind(cell.indicator, cell.series),
+                unit=unit,
+                qualitative=qualitative,
+                series=series,
                 max_length=MONTHLY_TEXT_LENGTH,
             )
         findings = memo[key]
@@ -165,6 +175,11 @@ def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[ch
             findings = findings + found
         results.append(findings)
     return results
+
+
+# A workbook repeats a few thousand texts over tens of thousands of cells, and a Reading is
+# immutable: each distinct text is read once per process.
+_read = functools.lru_cache(maxsize=1 << 16)(parse_value)
 
 
 @dataclass(frozen=True)
@@ -345,8 +360,8 @@ def write_monthly_values(
     for obj in update:
         obj.version += 1
     if create:
-        bulk.insert(MonthlyValue, create)
-        _read_back_ids(create)
+        if not bulk.insert(MonthlyValue, create):
+            _read_back_ids(create)
         bulk.insert_history(MonthlyValue, create, user=user, date=now, reasons=reasons)
     if update:
         names = ["text", "value", "unit", "updated_by", "updated_at", "version"]
@@ -547,7 +562,10 @@ def _reasons(objects, findings: list[Finding], source: Source) -> dict:
     warned = defaultdict(list)
     for finding in findings:
         warned[id(finding.key)].append(finding.message)
-    return {id(obj): source.reason(warned.get(id(obj), ())) for obj in objects}
+    plain = source.reason()
+    return {
+        id(obj): source.reason(warned[id(obj)]) if id(obj) in warned else plain for obj in objects
+    }
 
 
 def _delete(objects, source: Source) -> None:
