@@ -32,7 +32,14 @@ def main() -> None:
     parser.add_argument(
         "--no-write", action="store_true", help="print the table only; leave docs/ alone"
     )
+    # For iterating on one import: a partial run prints its table and never writes docs/.
+    parser.add_argument("--only", choices=("kpi", "monthly"), help="measure one workbook only")
+    parser.add_argument(
+        "--skip-baseline", action="store_true", help="leave out django-import-export"
+    )
+    parser.add_argument("--skip-pages", action="store_true", help="leave out the pages")
     args = parser.parse_args()
+    partial = bool(args.only or args.skip_baseline or args.skip_pages)
     started = time.perf_counter()
 
     print(f"Generating the data set's workbooks in {DATA.relative_to(ROOT)}/workbooks …")
@@ -64,6 +71,9 @@ def main() -> None:
         ]
         if args.profiles:
             command += ["--profiles", str(DATA / f"profiles-{name}")]
+        if args.only:
+            command += ["--only", args.only]
+        command += ["--skip-baseline"] * args.skip_baseline + ["--skip-pages"] * args.skip_pages
         subprocess.run(command, cwd=ROOT, env=_environment(url), check=True)
         results.append(json.loads(output.read_text()))
 
@@ -76,7 +86,7 @@ def main() -> None:
     if by_phase := report.import_phases(results):
         print()
         print(by_phase)
-    if not args.no_write:
+    if not (args.no_write or partial):
         report.write_performance_md(ROOT / "docs" / "PERFORMANCE.md", results)
         print("\nWritten to docs/PERFORMANCE.md")
     print(f"Total: {time.perf_counter() - started:.0f} s")

@@ -40,6 +40,9 @@ def main(argv=None) -> None:
     parser.add_argument("--profiles", type=Path)
     parser.add_argument("--import-repetitions", type=int, default=5)
     parser.add_argument("--page-repetitions", type=int, default=10)
+    parser.add_argument("--only", choices=("kpi", "monthly"))
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-pages", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # WhiteNoise warns when collectstatic has not run; the pages serve from static/.
@@ -54,7 +57,7 @@ def run(args) -> dict:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from bench import database, load, pages
+    from bench import database, load, pages, product
     from bench.dataset import NationalDataSet
     from kpis.models import Indicator
 
@@ -73,10 +76,12 @@ def run(args) -> dict:
         mark = time.perf_counter()
         load.load_year(data, data.years[0])
         slug = Indicator.objects.get(name=pages.INDICATOR).slug
-        one_year = {
-            page.key: pages.query_count(client, page.url)
-            for page in pages.pages(client, data.years[0], slug)
-        }
+        one_year = {}
+        if not args.skip_pages:
+            one_year = {
+                page.key: pages.query_count(client, page.url)
+                for page in pages.pages(client, data.years[0], slug)
+            }
         for background in data.years[1:-1]:
             load.load_year(data, background)
         load.open_year(year)
@@ -86,22 +91,31 @@ def run(args) -> dict:
         imports = {}
         for workload in _workloads(data, year, args.workbooks):
             mark = time.perf_counter()
-            imports[workload.kind] = measure_import(workload, args.import_repetitions, admin)
+            if args.only and workload.kind != args.only:
+                # The monthly workbook needs the year's KPIs: imported once, untimed.
+                if workload.kind == "kpi":
+                    product.import_workbook(workload.path, admin)
+                continue
+            imports[workload.kind] = measure_import(
+                workload, args.import_repetitions, admin, baseline=not args.skip_baseline
+            )
             phases[f"{workload.kind} workbook"] = time.perf_counter() - mark
 
-        _say("pages")
-        mark = time.perf_counter()
-        database.analyse()
         page_results = {}
-        for page in pages.pages(client, year, slug):
-            page_results[page.key] = pages.measure(client, page, args.page_repetitions)
-            page_results[page.key]["queries_one_year"] = one_year[page.key]
-        phases["pages"] = time.perf_counter() - mark
+        if not args.skip_pages:
+            _say("pages")
+            mark = time.perf_counter()
+            database.analyse()
+            for page in pages.pages(client, year, slug):
+                page_results[page.key] = pages.measure(client, page, args.page_repetitions)
+                page_results[page.key]["queries_one_year"] = one_year[page.key]
+            phases["pages"] = time.perf_counter() - mark
 
         if args.profiles:
             _say(f"profiles in {args.profiles}")
             mark = time.perf_counter()
-            profile_all(_workloads(data, year, args.workbooks), args.profiles, admin, client, slug)
+            workloads = _workloads(data, year, args.workbooks)
+            profile_all(workloads, args.profiles, admin, client, slug, args)
             phases["profiles"] = time.perf_counter() - mark
 
         return {
@@ -150,9 +164,9 @@ class Workload:
         if written != self.expected:
             raise RuntimeError(f"{label} wrote {written} rows, expected {self.expected}")
 
-    def check_update(self, analysis) -> None:
+    def check_update(self, batch) -> None:
         """The update import changed every row it names and created none."""
-        counts = {c["model"]: c for c in analysis.plan.counts()}
+        counts = {c["model"]: c for c in batch.counts}
         row = counts[self.model._meta.model_name]
         if (row["update"], row["create"], row["unchanged"]) != (self.expected, 0, 0):
             raise RuntimeError(
@@ -193,62 +207,59 @@ def _workloads(data, year: int, workbooks: Path) -> list[Workload]:
     return [kpi, monthly]
 
 
-def measure_import(workload: Workload, repetitions: int, user) -> dict:
+def measure_import(workload: Workload, repetitions: int, user, *, baseline: bool = True) -> dict:
     from bench import database, product, readers
     from bench.timing import Contender, peak_memory, round_robin
 
     _say(f"{workload.kind} workbook: {repetitions} rounds")
     marks = database.history_marks()
-    path = workload.path
     fresh, updates = [], []
     fresh_phases, update_phases = [], []
+    previewed = []
 
     def reset():
         workload.reset(marks)
 
-    def fresh_import():
+    def preview_fresh():
         reset()
-        fresh.append(product.import_workbook(path, user))
+        previewed.append(product.preview(workload.path, user))
 
-    def timed_fresh():
-        analysis, spent = timed_phases(lambda: product.import_workbook(path, user))
-        fresh_phases.append(spent)
-        fresh.append(analysis)
+    def preview_update():
+        reset()
+        product.import_workbook(workload.path, user)
+        previewed.append(product.preview(workload.changed_path, user))
 
-    def update():
-        updates.append(product.import_workbook(workload.changed_path, user))
+    def commit(done, spent):
+        batch, phases = timed_phases(lambda: product.commit(previewed.pop(), user))
+        spent.append(phases)
+        done.append(batch)
 
-    def timed_update():
-        analysis, spent = timed_phases(lambda: product.import_workbook(workload.changed_path, user))
-        update_phases.append(spent)
-        updates.append(analysis)
-
-    timings = round_robin(
-        {
-            "openpyxl": Contender(lambda: readers.read_with_openpyxl(path)),
-            "calamine": Contender(lambda: readers.read_with_calamine(path)),
-            "import_export": Contender(
-                lambda: workload.baseline_import(path),
-                before=reset,
-                after=lambda: workload.check("django-import-export"),
-            ),
-            "product": Contender(
-                timed_fresh,
-                before=reset,
-                after=lambda: workload.check("the product's import"),
-            ),
-            "product_update": Contender(
-                timed_update,
-                before=fresh_import,
-                after=lambda: workload.check_update(updates[-1]),
-            ),
-        },
-        repetitions,
+    contenders = {
+        "openpyxl": Contender(lambda: readers.read_with_openpyxl(workload.path)),
+        "calamine": Contender(lambda: readers.read_with_calamine(workload.path)),
+    }
+    if baseline:
+        contenders["import_export"] = Contender(
+            lambda: workload.baseline_import(workload.path),
+            before=reset,
+            after=lambda: workload.check("django-import-export"),
+        )
+    contenders["product"] = Contender(
+        lambda: commit(fresh, fresh_phases),
+        before=preview_fresh,
+        after=lambda: workload.check("the product's import"),
     )
-    reset()
-    product_peak = peak_memory(lambda: product.import_workbook(path, user))
+    contenders["product_update"] = Contender(
+        lambda: commit(updates, update_phases),
+        before=preview_update,
+        after=lambda: workload.check_update(updates[-1]),
+    )
+    timings = round_robin(contenders, repetitions)
+    preview_fresh()
+    product_peak = peak_memory(lambda: product.commit(previewed.pop(), user))
     workload.check("the product's import")
-    update_peak = peak_memory(update)
+    preview_update()
+    update_peak = peak_memory(lambda: updates.append(product.commit(previewed.pop(), user)))
     workload.check_update(updates[-1])
     return {
         "values": workload.expected,
@@ -258,27 +269,28 @@ def measure_import(workload: Workload, repetitions: int, user) -> dict:
         "phases": {"fresh": _medians(fresh_phases), "update": _medians(update_phases)},
         "product_peak_bytes": product_peak,
         "update_peak_bytes": update_peak,
-        "openpyxl_peak_bytes": peak_memory(lambda: readers.read_with_openpyxl(path)),
+        "openpyxl_peak_bytes": peak_memory(lambda: readers.read_with_openpyxl(workload.path)),
     }
 
 
-def profile_all(workloads: list[Workload], directory: Path, user, client, slug) -> None:
-    """cProfile reports (cumulative and own time) of the imports, fresh and update, and of
-    the pages, and the pages' SQL, one file each."""
+def profile_all(workloads: list[Workload], directory: Path, user, client, slug, args) -> None:
+    """cProfile reports (cumulative and own time) of the import jobs, fresh and update, and
+    of the pages, and the pages' SQL, one file each."""
     from bench import database, pages, product
 
     directory.mkdir(parents=True, exist_ok=True)
     kpi, monthly = workloads
     for workload in (monthly, kpi):
+        if args.only and workload.kind != args.only:
+            continue
         name = f"import_{workload.kind}"
         workload.reset(database.history_marks())
-        _profile(
-            directory / f"{name}.txt", lambda w=workload: product.import_workbook(w.path, user)
-        )
-        _profile(
-            directory / f"{name}_update.txt",
-            lambda w=workload: product.import_workbook(w.changed_path, user),
-        )
+        batch = product.preview(workload.path, user)
+        _profile(directory / f"{name}.txt", lambda b=batch: product.commit(b, user))
+        batch = product.preview(workload.changed_path, user)
+        _profile(directory / f"{name}_update.txt", lambda b=batch: product.commit(b, user))
+    if args.skip_pages:
+        return
     monthly.reset(database.history_marks())
     product.import_workbook(monthly.path, user)
     for page in pages.pages(client, kpi.year, slug):
@@ -300,8 +312,12 @@ PHASES = (
         "kpis.writes",
         "bulk_create_with_history",
     ),
-    ("↳↳ INSERT new values (kpis.bulk.insert)", "kpis.bulk", "insert"),
-    ("↳↳ their history rows (kpis.bulk.insert_history)", "kpis.bulk", "insert_history"),
+    ("↳↳ INSERT new values, their keys read back (kpis.bulk.insert)", "kpis.bulk", "insert"),
+    (
+        "↳↳ their history rows, copied in SQL (kpis.bulk.insert_history)",
+        "kpis.bulk",
+        "insert_history",
+    ),
     ("↳↳ UPDATE changed rows by key (kpis.bulk.update)", "kpis.bulk", "update"),
     (
         "↳↳ KPI history rows (simple-history's bulk_history_create)",

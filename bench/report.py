@@ -6,8 +6,10 @@ from pathlib import Path
 BEGIN = "<!-- bench:begin (written by `make bench`; edit outside these markers) -->"
 END = "<!-- bench:end -->"
 
-# Goals of issue 7, for SQLite on the 2-core machine.
-IMPORT_TO_LOWER_BOUND = 2.0
+# Goals for SQLite on the 2-core machine: issue 7 (issue 15 set the monthly import's ratio
+# to the lower bound at 4×, and the update path's to the fresh import at 1.5×).
+IMPORT_TO_LOWER_BOUND = 4.0
+UPDATE_TO_FRESH = 1.5
 IMPORT_EXPORT_TO_IMPORT = 10.0
 PEAK_BYTES = 200 * 1024 * 1024
 PAGE_SECONDS = 0.100
@@ -41,13 +43,16 @@ def rows(results: list[dict]) -> list[tuple[str, list[str], str]]:
     table = []
     for kind, title in WORKBOOKS:
         first = results[0]
+        if kind not in first["imports"]:
+            continue  # a partial run (--only)
         scale = f"{first['kpi_rows']:,} KPI rows" + (
             f", {first['imports'][kind]['values']:,} values" if kind == "monthly" else ""
         )
         table.append((f"**{title}** — {scale}", ["" for _ in results], ""))
 
         def cells(fn, kind=kind):
-            return [fn(r["imports"][kind]) for r in results]
+            # "—" for what a partial run left out (--skip-baseline)
+            return [_or_dash(fn, r["imports"][kind]) for r in results]
 
         table += [
             (
@@ -60,7 +65,11 @@ def rows(results: list[dict]) -> list[tuple[str, list[str], str]]:
                 cells(lambda i: _seconds(i["calamine"]["median"])),
                 "",
             ),
-            ("product import", cells(lambda i: _seconds(i["product"]["median"])), ""),
+            (
+                "product import (the import job: commit of a previewed batch)",
+                cells(lambda i: _seconds(i["product"]["median"])),
+                "",
+            ),
             (
                 "product import, update: the same rows, every value changed",
                 cells(lambda i: _seconds(i["product_update"]["median"])),
@@ -68,8 +77,13 @@ def rows(results: list[dict]) -> list[tuple[str, list[str], str]]:
             ),
             (
                 "update ÷ fresh product import",
-                cells(lambda i: f"{_ratio(i['product_update'], i['product']):.1f}×"),
-                "",
+                cells(
+                    lambda i: (
+                        f"{_ratio(i['product_update'], i['product']):.1f}×"
+                        + _verdict(_ratio(i["product_update"], i["product"]) <= UPDATE_TO_FRESH)
+                    )
+                ),
+                f"≤ {UPDATE_TO_FRESH}× (monthly)" if kind == "monthly" else "",
             ),
             (
                 "django-import-export, bulk mode",
@@ -124,6 +138,8 @@ def rows(results: list[dict]) -> list[tuple[str, list[str], str]]:
                 "",
             ),
         ]
+    if not results[0]["pages"]:
+        return table  # a partial run (--skip-pages)
     table.append(
         (
             "**Pages** at full scale — median · SQL queries (with 1 year loaded)",
@@ -140,6 +156,13 @@ def rows(results: list[dict]) -> list[tuple[str, list[str], str]]:
             )
         )
     return table
+
+
+def _or_dash(fn, measured: dict) -> str:
+    try:
+        return fn(measured)
+    except KeyError:
+        return "—"
 
 
 def _ratio(numerator: dict, denominator: dict) -> float:
@@ -181,6 +204,7 @@ def import_phases(results: list[dict]) -> str:
         (kind, version, f"{name}, {version}")
         for kind, name in (("monthly", "monthly"), ("kpi", "KPI"))
         for version in ("fresh", "update")
+        if kind in results[0]["imports"]
     ]
     lines = []
     for r in results:
@@ -226,9 +250,14 @@ def summary(results: list[dict]) -> str:
         f"({first['platform']}), Python {first['python']}, Django {first['django']}. "
         f"Data set: {first['branches']} branches × FY{years[0]}–FY{years[1]} × "
         f"{first['indicators']} indicators. Imports: median of "
-        f"{first['imports']['monthly']['product']['repetitions']} runs; pages: median of "
-        f"{next(iter(first['pages'].values()))['repetitions']} requests after one warm-up, "
-        f"as a logged-in admin. Run time: {runs}."
+        f"{next(iter(first['imports'].values()))['product']['repetitions']} runs"
+        + (
+            f"; pages: median of {next(iter(first['pages'].values()))['repetitions']} "
+            "requests after one warm-up, as a logged-in admin"
+            if first["pages"]
+            else ""
+        )
+        + f". Run time: {runs}."
     )
 
 
