@@ -4,6 +4,7 @@ Production defaults are the safe ones: DEBUG is off unless DJANGO_DEBUG asks for
 then a secret key must be given. `make run` sets DJANGO_DEBUG=1 for local use.
 """
 
+import tempfile
 from pathlib import Path
 
 import environ
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "branches",
     "kpis",
     "imports",
@@ -242,3 +245,32 @@ IMPORT_MAX_COMPRESSION_RATIO = 100
 IMPORT_MAX_ROWS = env.int("KPI_IMPORT_MAX_ROWS", default=10_000)
 # Fiscal years further ahead than this are a typo, not a plan.
 IMPORT_MAX_YEARS_AHEAD = 5
+
+# Import jobs (imports/tasks.py): confirming an import enqueues a job on Django's tasks
+# framework (django-tasks); the database backend keeps the queue in the application's own
+# database, so SQLite and PostgreSQL need no extra server. The worker is a separate process:
+# `python manage.py import_worker` (`make run` starts it beside the server).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("KPI_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+# A job writes a whole file in one transaction, which on SQLite holds the database's write
+# lock and is invisible to other connections until it commits: its progress and heartbeat
+# therefore go through this cache, a directory shared by the web and worker processes
+# (FileBasedCache; on one host — give both the same KPI_IMPORT_PROGRESS_DIR).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "import_jobs": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env.str(
+            "KPI_IMPORT_PROGRESS_DIR",
+            default=str(Path(tempfile.gettempdir()) / "kpi-import-progress"),
+        ),
+        "TIMEOUT": 24 * 60 * 60,
+    },
+}
+# A running job beats its heartbeat this often; the worker marks a job's batch failed when
+# its heartbeat is older than IMPORT_JOB_STALE_SECONDS (the job died with its process).
+IMPORT_JOB_HEARTBEAT_SECONDS = 2
+IMPORT_JOB_STALE_SECONDS = env.int("KPI_IMPORT_JOB_STALE_SECONDS", default=60)
