@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from imports import pipeline
-from imports.models import ImportBatch
+from imports.models import HeaderMapping, ImportBatch
 
 
 @admin.register(ImportBatch)
@@ -42,6 +42,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "errors",
         "notices",
         "new_indicators",
+        "scope",
+        "mapping",
+        "protected_plans",
+        "diff_total",
     ]
     readonly_fields = fields
 
@@ -83,3 +87,21 @@ class ImportBatchAdmin(admin.ModelAdmin):
                 self.message_user(request, str(refused), messages.ERROR)
             else:
                 self.message_user(request, f"{batch.change_reason} を取り消しました。")
+
+
+@admin.register(HeaderMapping)
+class HeaderMappingAdmin(admin.ModelAdmin):
+    """What admins chose for unknown headers; a wrong choice is corrected or deleted here
+    (the next file with that header row then asks again)."""
+
+    list_display = ["__str__", "choices", "updated_by", "updated_at"]
+    list_select_related = ["updated_by"]
+    fields = ["headers", "choices", "signature", "updated_by", "updated_at"]
+    readonly_fields = ["headers", "signature", "updated_by", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False  # made by the preview's mapping step and the command's --map
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

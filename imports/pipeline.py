@@ -18,6 +18,7 @@ import logging
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from imports import diff, mapping
 from imports.applying import UndoRefused, apply, undo
 from imports.models import ImportBatch
 from imports.plan import MODEL_ORDER, Analysis, Plan, snapshot
@@ -25,7 +26,7 @@ from imports.prepare_kpis import prepare_kpis
 from imports.prepare_monthly import prepare_monthly
 from imports.problems import Problem
 from imports.reading import UnreadableFile, read_workbook
-from imports.validation import Lookups, Validated, validate
+from imports.validation import Validated
 
 __all__ = ["MODEL_ORDER", "UndoRefused", "apply", "snapshot", "undo"]
 
@@ -35,12 +36,21 @@ logger = logging.getLogger(__name__)
 MAX_STORED_PROBLEMS = 1000
 
 
-def read_and_validate(content: bytes, file_name: str) -> Validated:
+def read_and_validate(content: bytes, file_name: str, choices: dict | None = None) -> Validated:
+    """The file's rows, with the remembered header mappings and `choices` (normalised
+    header → column key, "" for 取り込まない) applied; a column that none of them covers is
+    a problem naming it (the mapping step)."""
+    validated = _validated(content, file_name, choices)
+    validated.problems += mapping.unmapped_problems(validated.unmapped)
+    return validated
+
+
+def _validated(content: bytes, file_name: str, choices: dict | None) -> Validated:
     try:
         workbook = read_workbook(content, file_name)
     except UnreadableFile as error:
         return Validated(problems=[Problem(str(error))])
-    return validate(workbook, Lookups())
+    return mapping.validate_mapped(workbook, choices)
 
 
 def prepare(validated: Validated, user=None, *, lock=False) -> Plan:
@@ -56,11 +66,14 @@ def prepare(validated: Validated, user=None, *, lock=False) -> Plan:
     return prepare_kpis(validated, lock)
 
 
-def analyse(content: bytes, file_name: str) -> Analysis:
+def analyse(content: bytes, file_name: str, choices: dict | None = None) -> Analysis:
     """Read, validate and diff a file without writing anything."""
-    validated = read_and_validate(content, file_name)
+    return _analysis(read_and_validate(content, file_name, choices))
+
+
+def _analysis(validated: Validated) -> Analysis:
     analysis = Analysis(validated.kind, list(validated.problems), list(validated.notices))
-    if validated.problems:
+    if validated.problems or validated.unmapped:
         return analysis
     plan = prepare(validated)
     analysis.plan = plan
@@ -92,10 +105,23 @@ def _record_analysis(batch: ImportBatch, analysis: Analysis) -> None:
         batch.status = ImportBatch.Status.REJECTED
 
 
-def preview(content: bytes, file_name: str, user) -> ImportBatch:
+def preview(content: bytes, file_name: str, user, choices: dict | None = None) -> ImportBatch:
     """Analyse an uploaded file and keep it, with what it would change, as a batch."""
     batch = _batch_for(content, file_name, user)
-    analysis = analyse(content, file_name)
+    batch.mapping = choices or {}
+    reanalyse(batch)
+    return batch
+
+
+OPEN = (ImportBatch.Status.PREVIEWED, ImportBatch.Status.REJECTED)
+
+
+def reanalyse(batch: ImportBatch) -> bool:
+    """Analyse the batch's file with its mapping and record what it would change, row by
+    row, over what the batch said. False (nothing saved) when the batch is no longer a
+    preview: a confirm or the expiry got to it first."""
+    validated = _validated(bytes(batch.content), batch.file_name, batch.mapping)
+    analysis = _analysis(validated)
     same = (
         ImportBatch.objects.filter(sha256=batch.sha256, status=ImportBatch.Status.COMMITTED)
         .order_by("-pk")
@@ -104,9 +130,35 @@ def preview(content: bytes, file_name: str, user) -> ImportBatch:
     )
     if same:
         analysis.notices.append(f"同じ内容のファイルを 取り込み #{same} で取り込み済みです。")
+    batch.status = ImportBatch.Status.PREVIEWED
+    batch.counts, batch.new_indicators, batch.diff, batch.protected_plans = [], [], [], []
+    batch.diff_total = 0
     _record_analysis(batch, analysis)
-    batch.save()
-    return batch
+    # Waiting for the admin's mapping is not an error: the preview asks for it.
+    batch.unmapped = validated.unmapped
+    batch.scope = scope_of(validated)
+    if analysis.plan and not analysis.problems:
+        batch.diff, batch.diff_total = diff.row_diff(analysis.plan, validated)
+        batch.protected_plans = diff.protected_plans(analysis.plan)
+    if batch.pk is None:
+        batch.save()
+        return True
+    with transaction.atomic():
+        status = (
+            ImportBatch.objects.select_for_update()
+            .filter(pk=batch.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status not in OPEN:
+            return False
+        batch.save()
+    return True
+
+
+def scope_of(validated: Validated) -> list[list]:
+    """The (branch code, fiscal year) pairs the file's rows name, sorted."""
+    return sorted([branch.code, year] for branch, year in validated.pairs)
 
 
 def commit(batch: ImportBatch, user, *, confirm_warnings: bool = False) -> ImportBatch:

@@ -5,6 +5,8 @@ consistent across years."""
 import pytest
 
 from imports import pipeline
+from imports.headers import header_signature
+from imports.models import HeaderMapping
 from kpis.models import Activity, BranchPlan, FiscalYear, Indicator, Kpi, Measure, Pillar
 from tests import factories
 from tests.factories_imports import (
@@ -47,6 +49,8 @@ def test_header_is_found_by_label_in_any_order_below_a_title_with_extra_columns(
     header = ["メモ", *reversed(KPI_HEADER)]
     rows = [["（無視される列）", *reversed(kpi_row())]]
     content = xlsx([["令和5年度 実施状況"], [], header, *rows], header=["埼玉支部"])
+    # The admin chose 取り込まない for the extra column (the mapping step).
+    HeaderMapping.objects.create(signature=header_signature(tuple(header)), choices={"メモ": ""})
 
     load(content)
 

@@ -5,7 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from imports.pipeline import import_file, summary_lines
+from imports import mapping
+from imports.pipeline import analyse, import_file, summary_lines
+from imports.reading import UnreadableFile, read_workbook
 
 
 class Command(BaseCommand):
@@ -25,8 +27,18 @@ class Command(BaseCommand):
             action="store_true",
             help="警告（100%を超える率など）を確認済みとして取り込む（履歴に記録されます）",
         )
+        parser.add_argument(
+            "--map",
+            dest="maps",
+            action="append",
+            default=[],
+            metavar="ヘッダ=項目",
+            help="見出しが分からない列を何として取り込むか（例: 'KPI目標=target'。"
+            "取り込まないときは 'メモ=-'）。何度でも指定できます。指定した対応は見出し行ごとに"
+            "記憶され、確認画面と次回の取り込みでも使われます（--dry-run では記憶しません）",
+        )
 
-    def handle(self, *args, path, dry_run, user, confirm_warnings, **options):
+    def handle(self, *args, path, dry_run, user, confirm_warnings, maps, **options):
         source = Path(path)
         if not source.is_file():
             raise CommandError(f"ファイルが見つかりません: {source}")
@@ -39,13 +51,19 @@ class Command(BaseCommand):
             if person is None:
                 raise CommandError(f"利用者「{user}」が見つかりません。")
         try:
-            batch, analysis = import_file(
-                source.read_bytes(),
-                source.name,
-                person,
-                dry_run=dry_run,
-                confirm_warnings=confirm_warnings,
-            )
+            choices = mapping.parse_map_options(maps)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        content = source.read_bytes()
+        try:
+            if dry_run:
+                batch, analysis = None, analyse(content, source.name, choices)
+            else:
+                if choices:
+                    self._remember(content, source.name, choices, person)
+                batch, analysis = import_file(
+                    content, source.name, person, confirm_warnings=confirm_warnings
+                )
         except DatabaseError as error:
             raise CommandError(
                 f"保存中にデータベースのエラーが起きたため、何も変更していません: {error}"
@@ -69,3 +87,16 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("検証のみ行いました（書き込みなし）。"))
         else:
             self.stdout.write(self.style.SUCCESS(f"{batch.change_reason} として取り込みました。"))
+
+    def _remember(self, content: bytes, name: str, choices: dict, person) -> None:
+        try:
+            workbook = read_workbook(content, name)
+        except UnreadableFile:
+            return  # import_file says what is wrong with the file
+        unused = mapping.remember_for_command(workbook, choices, person)
+        if unused:
+            raise CommandError(
+                "--map の見出し（正規化後: "
+                + "、".join(f"「{header}」" for header in unused)
+                + "）はファイルの見出し行にありません。"
+            )
