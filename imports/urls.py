@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.upload, name="upload"),
     path("<int:pk>/", views.preview, name="preview"),
     path("<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("<int:pk>/mapping/", views.choose_mapping, name="mapping"),
     path("<int:pk>/result/", views.result, name="result"),
     path("<int:pk>/undo/", views.undo, name="undo"),
     path("<int:pk>/file/", views.original, name="original"),

@@ -14,9 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from branches.roles import is_admin
-from imports import pipeline
+from imports import diff, mapping, pipeline
 from imports.blank_workbooks import write_template_xlsx
-from imports.forms import UploadForm
+from imports.expiry import expire_previews
+from imports.forms import MappingForm, UploadForm
 from imports.models import ImportBatch
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,6 +49,7 @@ def upload(request):
         upload = form.cleaned_data["file"]
         batch = pipeline.preview(upload.read(), upload.name, request.user)
         return redirect("imports:preview", pk=batch.pk)
+    expire_previews()
     recent = ImportBatch.objects.defer("content", "changes").select_related("created_by")[:RECENT]
     return render(request, "imports/upload.html", {"form": form, "recent": recent})
 
@@ -57,7 +59,21 @@ def preview(request, pk):
     batch = _batch(pk)
     if batch.status in (ImportBatch.Status.COMMITTED, ImportBatch.Status.UNDONE):
         return redirect("imports:result", pk=batch.pk)
-    return render(request, "imports/preview.html", {"batch": batch})
+    return _preview_page(request, batch, MappingForm(batch.unmapped))
+
+
+def _preview_page(request, batch, form):
+    try:
+        page = int(request.GET.get("page", 1))
+    except ValueError:
+        page = 1
+    context = {
+        "batch": batch,
+        "mapping_form": form,
+        "diff": diff.filtered_page(batch.diff, request.GET.get("show", ""), page),
+        "more": batch.diff_total - len(batch.diff),
+    }
+    return render(request, "imports/preview.html", context)
 
 
 @admin_required
@@ -87,6 +103,27 @@ def confirm(request, pk):
 
 
 @admin_required
+@require_POST
+def choose_mapping(request, pk):
+    """The admin's choice for each unrecognised column: remembered for the header row, then
+    the file is analysed again with it."""
+    batch = get_object_or_404(ImportBatch.objects.select_related("created_by"), pk=pk)
+    if batch.status not in pipeline.OPEN or not batch.unmapped:
+        messages.error(request, "この取り込みの見出しの対応は、もう変更できません。")
+        return redirect("imports:preview", pk=batch.pk)
+    form = MappingForm(batch.unmapped, request.POST)
+    if not form.is_valid():
+        return _preview_page(request, batch, form)
+    chosen = mapping.remember(batch.unmapped, form.answers(), request.user)
+    batch.mapping = {**batch.mapping, **chosen}
+    if pipeline.reanalyse(batch):
+        messages.success(request, "見出しの対応を保存し、ファイルをもう一度確認しました。")
+    else:
+        messages.error(request, "この取り込みは確認待ちではなくなったため、変更していません。")
+    return redirect("imports:preview", pk=batch.pk)
+
+
+@admin_required
 def result(request, pk):
     batch = _batch(pk)
     if batch.status not in (ImportBatch.Status.COMMITTED, ImportBatch.Status.UNDONE):
@@ -95,8 +132,14 @@ def result(request, pk):
 
 
 @admin_required
-@require_POST
 def undo(request, pk):
+    """GET: what the undo would restore and delete, and a button; POST: undo."""
+    if request.method != "POST":
+        batch = get_object_or_404(ImportBatch.objects.defer("content"), pk=pk)
+        if not batch.can_undo:
+            return redirect("imports:result", pk=batch.pk)
+        context = {"batch": batch, "undo": diff.undo_preview(batch.changes)}
+        return render(request, "imports/undo.html", context)
     batch = get_object_or_404(ImportBatch, pk=pk)
     try:
         pipeline.undo(batch, request.user)
