@@ -14,6 +14,8 @@ undone as long as nobody changed those rows since.
 
 import hashlib
 import logging
+from contextlib import nullcontext
+from functools import partial
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -161,37 +163,97 @@ def scope_of(validated: Validated) -> list[list]:
     return sorted([branch.code, year] for branch, year in validated.pairs)
 
 
-def commit(batch: ImportBatch, user, *, confirm_warnings: bool = False) -> ImportBatch:
-    """Validate the kept file again and write it, all or nothing. A file with warnings is
-    written only with `confirm_warnings`; without it the batch stays to be confirmed."""
-    content = bytes(batch.content)
-    validated = read_and_validate(content, batch.file_name)
-    if validated.problems:
-        _record_analysis(batch, Analysis(validated.kind, validated.problems, validated.notices))
-        batch.save()
+class Progress:
+    """What a running import tells whoever watches it (imports.tasks passes one that the
+    progress page reads); this one tells no one."""
+
+    def stage(self, name: str) -> None:
+        """The step it is at: "validating", "preparing", then "writing"."""
+
+    def writing(self, total: int):
+        """Around the writes, `total` rows to create or update."""
+        return nullcontext()
+
+
+SILENT = Progress()
+
+# The states a commit writes from: a preview its caller commits there and then, or a batch
+# its job claimed (the job's id in task_id) after a confirm queued it.
+WRITABLE = (ImportBatch.Status.PREVIEWED, ImportBatch.Status.RUNNING)
+
+
+def commit(
+    batch: ImportBatch, user, *, confirm_warnings: bool = False, progress: Progress = SILENT
+) -> ImportBatch:
+    """Validate the kept file again and write it, all or nothing.
+
+    Every change of the batch's state is made under its row lock, and only while the batch
+    is still in the state the caller holds (status and job): one that another confirm queued,
+    wrote or failed meanwhile is returned as it is, never rewritten. A file with warnings
+    is written only with `confirm_warnings`; without it the batch goes back to be confirmed.
+    """
+    if batch.status not in WRITABLE:
         return batch
+    held = (batch.status, batch.task_id)
+    progress.stage("validating")
+    validated = read_and_validate(bytes(batch.content), batch.file_name, batch.mapping)
+    if validated.problems:
+        analysis = Analysis(validated.kind, validated.problems, validated.notices)
+        return _settle(batch.pk, held, partial(_send_back, analysis=analysis))
     try:
         with transaction.atomic():
-            locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-            if locked.status != ImportBatch.Status.PREVIEWED:
-                return locked
-            _write(batch, validated, user, confirm_warnings)
+            current = _locked(batch.pk)
+            if (current.status, current.task_id) != held:
+                return current
+            _write(batch, validated, user, confirm_warnings, progress)
     except _Rejected as rejected:
-        _record_analysis(batch, rejected.analysis)
-        batch.save()
+        return _settle(batch.pk, held, partial(_send_back, analysis=rejected.analysis))
     except DatabaseError:
         logger.exception("Import #%s failed while writing", batch.pk)
-        batch.refresh_from_db()
-        batch.status = ImportBatch.Status.FAILED
-        batch.errors = [
-            Problem(
-                "保存中にデータベースのエラーが起きたため、何も変更していません。"
-                "もう一度お試しください。"
-            ).as_dict()
-        ]
-        batch.error_total = 1
-        batch.save()
+        return _settle(batch.pk, held, _failed_writing)
     return batch
+
+
+def _locked(pk: int) -> ImportBatch:
+    """The batch as stored, locked until the transaction ends (without the file)."""
+    return ImportBatch.objects.select_for_update().defer("content").get(pk=pk)
+
+
+def _settle(pk: int, held: tuple, change) -> ImportBatch:
+    """Record how a commit ended, in its own short transaction under the batch's lock, and
+    only while the batch is in the state the commit held: never over a batch another
+    confirm wrote meanwhile (e.g. this one's write timed out waiting for SQLite's lock
+    while the other was writing)."""
+    try:
+        with transaction.atomic():
+            batch = _locked(pk)
+            if (batch.status, batch.task_id) == held:
+                change(batch)
+                batch.save()
+    except DatabaseError:
+        # Still busy: the batch keeps its state (a job's batch is failed by the worker's
+        # sweep once its heartbeat has stopped, imports.tasks.sweep).
+        logger.exception("Import #%s: could not record how the commit ended", pk)
+        batch = ImportBatch.objects.defer("content").get(pk=pk)
+    return batch
+
+
+def _send_back(batch: ImportBatch, *, analysis: Analysis) -> None:
+    """Errors reject the file; new warnings send it back to the preview to be confirmed."""
+    _record_analysis(batch, analysis)
+    if not analysis.problems:
+        batch.status = ImportBatch.Status.PREVIEWED
+
+
+def _failed_writing(batch: ImportBatch) -> None:
+    batch.status = ImportBatch.Status.FAILED
+    batch.errors = [
+        Problem(
+            "保存中にデータベースのエラーが起きたため、何も変更していません。"
+            "もう一度アップロードしてお試しください。"
+        ).as_dict()
+    ]
+    batch.error_total = 1
 
 
 def import_file(
@@ -221,15 +283,25 @@ class _Rejected(Exception):
         self.analysis = analysis
 
 
-def _write(batch: ImportBatch, validated: Validated, user, confirmed: bool) -> Analysis:
+def _write(
+    batch: ImportBatch,
+    validated: Validated,
+    user,
+    confirmed: bool,
+    progress: Progress = SILENT,
+) -> Analysis:
+    progress.stage("preparing")
     plan = prepare(validated, user, lock=True)
     analysis = Analysis(validated.kind, plan.problems, validated.notices + plan.notices, plan)
     if plan.problems or (plan.warnings and not confirmed):
         raise _Rejected(analysis)
-    batch.changes = apply(plan, batch, user, confirmed=confirmed)
+    total = sum(row["create"] + row["update"] for row in plan.counts())
+    with progress.writing(total):
+        batch.changes = apply(plan, batch, user, confirmed=confirmed)
     _record_analysis(batch, analysis)
     batch.status = ImportBatch.Status.COMMITTED
     batch.committed_at = timezone.now()
+    batch.progress_done = batch.progress_total = total
     batch.save()
     logger.info("Import #%s (%s) committed by %s", batch.pk, batch.file_name, user)
     return analysis
