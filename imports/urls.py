@@ -1,13 +1,15 @@
 from django.urls import path
 
-from imports import views
+from imports import job_views, views
 
 app_name = "imports"
 
 urlpatterns = [
     path("", views.upload, name="upload"),
     path("<int:pk>/", views.preview, name="preview"),
-    path("<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("<int:pk>/confirm/", job_views.confirm, name="confirm"),
+    path("<int:pk>/progress/", job_views.progress, name="progress"),
+    path("<int:pk>/progress.json", job_views.progress_status, name="progress_status"),
     path("<int:pk>/mapping/", views.choose_mapping, name="mapping"),
     path("<int:pk>/result/", views.result, name="result"),
     path("<int:pk>/undo/", views.undo, name="undo"),

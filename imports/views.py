@@ -78,32 +78,6 @@ def _preview_page(request, batch, form):
 
 @admin_required
 @require_POST
-def confirm(request, pk):
-    batch = get_object_or_404(ImportBatch, pk=pk)
-    if not batch.can_commit:
-        messages.error(request, "この取り込みは確定できません。内容を確かめてください。")
-        return redirect("imports:preview", pk=batch.pk)
-    confirmed = request.POST.get("confirm_warnings") == "1"
-    if batch.warnings and not confirmed:
-        messages.error(request, "警告の内容を確かめ、「警告を確認した」にチェックしてください。")
-        return redirect("imports:preview", pk=batch.pk)
-    batch = pipeline.commit(batch, request.user, confirm_warnings=confirmed)
-    if batch.status == ImportBatch.Status.COMMITTED:
-        messages.success(request, f"{batch.change_reason} を取り込みました。")
-        return redirect("imports:result", pk=batch.pk)
-    if batch.status == ImportBatch.Status.PREVIEWED:
-        messages.error(
-            request, "新しい警告があります。内容を確かめてから、もう一度確定してください。"
-        )
-        return redirect("imports:preview", pk=batch.pk)
-    messages.error(
-        request, "取り込めませんでした（何も変更していません）。エラーを確かめてください。"
-    )
-    return redirect("imports:preview", pk=batch.pk)
-
-
-@admin_required
-@require_POST
 def choose_mapping(request, pk):
     """The admin's choice for each unrecognised column: remembered for the header row, then
     the file is analysed again with it."""

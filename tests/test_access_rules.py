@@ -122,6 +122,9 @@ RULES = {
         post=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE),
         kwargs={"pk": BATCH},
     ),
+    # The batch is a preview: its progress page sends the admin back to it.
+    "imports:progress": Rule(get=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE), kwargs={"pk": BATCH}),
+    "imports:progress_status": Rule(get=ADMIN_ONLY, kwargs={"pk": BATCH}),
     "imports:result": Rule(get=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE), kwargs={"pk": BATCH}),
     "imports:undo": Rule(
         get=(LOGIN, 403, 403, 403, 403, 405, NO_ROLE),
