@@ -1,4 +1,5 @@
-# Two commands set up a fresh machine: `make run` and `make test` (see README).
+# Two commands set up a fresh machine: `make run` and `make test` (see README). `make run`
+# serves the app and runs the import worker beside it (scripts/run-dev.sh).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,7 +20,7 @@ run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_demo
 	$(DEV_ENV) $(PY) manage.py create_demo_users
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) bash scripts/run-dev.sh $(PY) 127.0.0.1:8000
 
 # The suite includes a browser test: Debian's Chromium is installed first when missing.
 # pytest-xdist: one process per core (at most 4), each with its own test database; a

@@ -33,7 +33,8 @@ def confirm(request, pk):
         messages.error(
             request,
             f"提出・公表済みの計画（{'、'.join(batch.protected_plans)}）を変更するファイルです。"
-            "変更してよいか確かめ、「提出・公表済みの計画を変更する」にチェックしてください。",
+            "変更してよいか確かめ、「提出済み・公表済みの計画を変更することを確認した」に"
+            "チェックしてください。",
         )
         return redirect("imports:preview", pk=batch.pk)
     if not tasks.enqueue(batch, request.user, confirm_warnings=confirmed):
