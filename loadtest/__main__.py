@@ -4,6 +4,11 @@ Each database in turn (a scratch SQLite file; PostgreSQL too when DATABASE_URL n
 e.g. under scripts/with-postgres.sh): set up the data, start gunicorn on 127.0.0.1, log the
 users in, let 20 staff save monthly values through the single-cell form while 20 council
 members read branch pages and the KPI table, stop, then check the run (loadtest/checks.py).
+
+The import scenario runs in the same window: a head-office admin uploads a 10,000-row
+monthly workbook (every value of four national years changed), confirms it, and follows the
+progress page while the import worker (`manage.py import_worker`) writes it; the staff and
+readers go on until the job has finished, and each endpoint's p95 while it ran is reported.
 Exits non-zero when a check fails."""
 
 import argparse
@@ -29,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 MAX_REQUESTS_PER_USER = 5_000  # a bound besides the duration
 MAX_RETRIES = 5
+IMPORT_TIMEOUT = 600  # seconds the import job may take before the run gives up on it
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION_FIELD = re.compile(r'name="version" value="(\d+)"')
 
@@ -50,13 +56,21 @@ class Client:
         self.cookies: dict[str, str] = {}
         self.record = record
 
-    def request(self, endpoint: str, method: str, path: str, data=None) -> requests.Response:
+    def request(
+        self, endpoint: str, method: str, path: str, data=None, files=None
+    ) -> requests.Response:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         started = time.monotonic()
         response = self.http.request(
-            method, self.base + path, data=data, headers=headers, allow_redirects=False
+            method,
+            self.base + path,
+            data=data,
+            files=files,
+            headers=headers,
+            allow_redirects=False,
+            timeout=120,
         )
-        self.record(endpoint, response.status_code, time.monotonic() - started)
+        self.record(endpoint, response.status_code, time.monotonic() - started, started)
         for header in response.raw.headers.getlist("Set-Cookie"):
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
@@ -78,22 +92,32 @@ class Run:
         self.plan = plan
         self.duration = duration
         self.lock = threading.Lock()
-        self.samples: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # endpoint → [(status, seconds, client clock at the request's start)]
+        self.samples: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
         self.acks: list[Ack] = []
+        # The import scenario: when its job ran (confirm → finished), and how it ended.
+        self.import_done = threading.Event()
+        self.import_window: tuple[float, float] | None = None
+        self.import_outcome: dict = {}
+        self.stop_at = 0.0
         self.conflicts = 0
         self.refusals: list[str] = []
         self.errors: list[str] = []
         self.recording = False
 
-    def record(self, endpoint: str, status: int, seconds: float):
+    def record(self, endpoint: str, status: int, seconds: float, at: float):
         if self.recording:
             with self.lock:
-                self.samples[endpoint].append((status, seconds))
+                self.samples[endpoint].append((status, seconds, at))
 
-    def staff_loop(self, client: Client, cells: list[dict], seed: int, stop_at: float):
+    def over(self) -> bool:
+        """The load stops after the duration, but not before the import job has finished."""
+        return time.monotonic() >= self.stop_at and self.import_done.is_set()
+
+    def staff_loop(self, client: Client, cells: list[dict], seed: int):
         rng = random.Random(seed)
         for n in range(MAX_REQUESTS_PER_USER):
-            if time.monotonic() >= stop_at:
+            if self.over():
                 return
             cell = rng.choice(cells)
             path = f"/entry/{cell['code']}/{cell['year']}/kpi/{cell['kpi']}/{cell['month']}/"
@@ -120,10 +144,10 @@ class Run:
                     )
                 break
 
-    def reader_loop(self, client: Client, seed: int, stop_at: float):
+    def reader_loop(self, client: Client, seed: int):
         rng = random.Random(seed)
         for _ in range(MAX_REQUESTS_PER_USER):
-            if time.monotonic() >= stop_at:
+            if self.over():
                 return
             if rng.random() < 0.5:
                 client.request(
@@ -131,6 +155,46 @@ class Run:
                 )
             else:
                 client.request("KPI一覧 GET /kpis/", "GET", rng.choice(self.plan["table_urls"]))
+
+    def import_loop(self, client: Client, scenario: dict):
+        """Upload, confirm (warnings and changes to published plans confirmed), then poll
+        the progress until the job is over, as the progress page does."""
+        try:
+            page = client.request("取り込み GET /imports/", "GET", "/imports/")
+            token = CSRF_FIELD.search(page.text).group(1)
+            with open(scenario["path"], "rb") as file:
+                upload = client.request(
+                    "取り込み POST /imports/（プレビュー）",
+                    "POST",
+                    "/imports/",
+                    data={"csrfmiddlewaretoken": token},
+                    files={"file": (Path(scenario["path"]).name, file)},
+                )
+            if upload.status_code != 302:
+                raise RuntimeError(f"アップロードが {upload.status_code} を返しました")
+            preview = upload.headers["Location"]
+            page = client.request("プレビュー GET /imports/<id>/", "GET", preview)
+            token = CSRF_FIELD.search(page.text).group(1)
+            data = {"csrfmiddlewaretoken": token, "confirm_warnings": "1"}
+            data["confirm_protected"] = "1"
+            started = time.monotonic()
+            confirm = client.request(
+                "確定 POST /imports/<id>/confirm/", "POST", preview + "confirm/", data
+            )
+            if confirm.status_code != 302 or "/progress/" not in confirm.headers["Location"]:
+                raise RuntimeError(f"確定が {confirm.status_code} {confirm.headers} を返しました")
+            status_url = preview + "progress.json"
+            while True:
+                state = client.request(
+                    "進捗 GET /imports/<id>/progress.json", "GET", status_url
+                ).json()
+                if state["finished"]:
+                    break
+                time.sleep(0.5)
+            self.import_window = (started, time.monotonic())
+            self.import_outcome = state
+        finally:
+            self.import_done.set()
 
     def guarded(self, target, *args):
         try:
@@ -150,24 +214,34 @@ class Run:
         cells_by_branch = defaultdict(list)
         for cell in self.plan["cells"]:
             cells_by_branch[cell["code"]].append(cell)
+        threads = []
+        scenario = self.plan.get("import")
+        if scenario:
+            admin = Client(self.base, self.record)
+            admin.log_in(scenario["admin"], password)
+            threads.append(
+                threading.Thread(target=self.guarded, args=(self.import_loop, admin, scenario))
+            )
+        else:
+            self.import_done.set()
         self.recording = True
         started = time.monotonic()
-        stop_at = started + self.duration
-        threads = [
+        self.stop_at = started + self.duration
+        threads += [
             threading.Thread(
                 target=self.guarded,
-                args=(self.staff_loop, client, cells_by_branch[person["code"]], n + 1, stop_at),
+                args=(self.staff_loop, client, cells_by_branch[person["code"]], n + 1),
             )
             for n, (client, person) in enumerate(zip(staff, self.plan["staff"], strict=True))
         ]
         threads += [
-            threading.Thread(target=self.guarded, args=(self.reader_loop, client, n, stop_at))
+            threading.Thread(target=self.guarded, args=(self.reader_loop, client, n))
             for n, client in enumerate(readers)
         ]
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=self.duration + 120)
+            thread.join(timeout=self.duration + IMPORT_TIMEOUT)
         self.recording = False
         return time.monotonic() - started
 
@@ -202,7 +276,16 @@ def run_database(label: str, database_url: str, args, workdir: Path) -> dict:
     python = sys.executable
     print(f"[{label}] データを準備しています…", flush=True)
     setup = subprocess.run(
-        [python, "-m", "loadtest.data", "setup", str(args.staff), str(args.readers)],
+        [
+            python,
+            "-m",
+            "loadtest.data",
+            "setup",
+            str(args.staff),
+            str(args.readers),
+            str(args.import_rows),
+            str(workdir),
+        ],
         cwd=ROOT,
         env=env,
         check=True,
@@ -213,7 +296,15 @@ def run_database(label: str, database_url: str, args, workdir: Path) -> dict:
     port = free_port()
     base = f"http://{HOST}:{port}"
     log = workdir / f"gunicorn-{label}.log"
-    with log.open("w") as log_file:
+    worker_log = workdir / f"worker-{label}.log"
+    with log.open("w") as log_file, worker_log.open("w") as worker_file:
+        worker = subprocess.Popen(
+            [python, "manage.py", "import_worker", "--interval", "0.5"],
+            cwd=ROOT,
+            env=env,
+            stdout=worker_file,
+            stderr=subprocess.STDOUT,
+        )
         server = subprocess.Popen(
             [
                 python,
@@ -243,7 +334,9 @@ def run_database(label: str, database_url: str, args, workdir: Path) -> dict:
             elapsed = run.go()
         finally:
             server.terminate()
+            worker.terminate()
             server.wait(timeout=30)
+            worker.wait(timeout=30)
     cells_file = workdir / f"cells-{label}.json"
     cells_file.write_text(json.dumps(plan["cells"]))
     stored = subprocess.run(
@@ -254,12 +347,13 @@ def run_database(label: str, database_url: str, args, workdir: Path) -> dict:
         capture_output=True,
         text=True,
     )
+    ended = json.loads(stored.stdout.strip().splitlines()[-1])
     final = {
         tuple(int(part) for part in key.split(":")): Stored(text, version)
-        for key, (text, version) in json.loads(stored.stdout.strip().splitlines()[-1]).items()
+        for key, (text, version) in ended["cells"].items()
     }
     initial = {(cell["kpi"], cell["month"]): cell["version"] for cell in plan["cells"]}
-    statuses = [status for samples in run.samples.values() for status, _ in samples]
+    statuses = [status for samples in run.samples.values() for status, _, _ in samples]
     return {
         "label": label,
         "elapsed": elapsed,
@@ -272,6 +366,11 @@ def run_database(label: str, database_url: str, args, workdir: Path) -> dict:
         "conflicts": run.conflicts,
         "refusals": run.refusals,
         "client_errors": run.errors,
+        "import": plan.get("import"),
+        "import_window": run.import_window,
+        "import_outcome": run.import_outcome,
+        "batch": ended["batch"],
+        "worker_log": worker_log.read_text()[-2000:],
     }
 
 
@@ -289,9 +388,10 @@ def report(result: dict, args) -> bool:
             continue
         total += len(samples)
         rps = len(samples) / result["elapsed"]
-        latency = p95([seconds for _, seconds in samples]) * 1000
+        latency = p95([seconds for _, seconds, _ in samples]) * 1000
         print(f"| {endpoint} | {len(samples)} | {rps:.1f} | {latency:.0f} |")
     print(f"| 合計 | {total} | {total / result['elapsed']:.1f} | |\n")
+    import_checks = report_import(result) if result["import"] else []
     checks = [
         ("5xx 応答", result["server_errors"] == 0, f"{result['server_errors']} 件"),
         (
@@ -311,6 +411,7 @@ def report(result: dict, args) -> bool:
             not result["client_errors"],
             f"{len(result['client_errors'])} 件",
         ),
+        *import_checks,
     ]
     print("| 確認 | 結果 | 詳細 |")
     print("|---|---|---|")
@@ -326,6 +427,30 @@ def report(result: dict, args) -> bool:
     return all(passed for _, passed, _ in checks)
 
 
+def report_import(result: dict) -> list[tuple[str, bool, str]]:
+    """The import scenario: p95 of each endpoint while the job ran, and whether it finished."""
+    scenario, window, batch = result["import"], result["import_window"], result["batch"]
+    print(
+        f"取り込み: {scenario['rows']:,} 行（見出しを含む）・{scenario['values']:,} 値の月次実績"
+        "（全値を変更）"
+    )
+    if window:
+        start, end = window
+        print(f"確定からジョブ終了まで {end - start:.1f} 秒。その間の各エンドポイント:\n")
+        print("| エンドポイント（取り込み中） | リクエスト数 | p95 (ms) |")
+        print("|---|---:|---:|")
+        for endpoint, samples in sorted(result["samples"].items()):
+            during = [seconds for _, seconds, at in samples if start <= at <= end]
+            if during and endpoint != "ログイン":
+                print(f"| {endpoint} | {len(during)} | {p95(during) * 1000:.0f} |")
+        print()
+    committed = batch.get("status") == "committed"
+    if not committed:
+        print(result["worker_log"])
+    detail = f"取り込み #{batch.get('pk')}: {batch.get('status')} {batch.get('errors') or ''}"
+    return [("取り込みジョブの完了", committed and bool(window), detail)]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -334,6 +459,12 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--staff", type=int, default=20)
     parser.add_argument("--readers", type=int, default=20)
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=10_000,
+        help="取り込むブックの行数（見出しを含む、0 で取り込みなし）",
+    )
     args = parser.parse_args()
     args.duration = min(args.duration, 60)
     databases = []

@@ -1,7 +1,10 @@
 """The load test's database side, run in its own process with DATABASE_URL set:
-`python -m loadtest.data setup` migrates, loads the demo, opens the years for entry and
-creates the users, then prints the plan of the run as JSON; `python -m loadtest.data final
-CELLS.json` prints the stored text and version of each cell."""
+`python -m loadtest.data setup STAFF READERS IMPORT_ROWS WORKDIR` migrates, loads the demo,
+opens the years for entry and creates the users — and, for the import scenario, loads four
+national years of the benchmark's data set and writes a monthly workbook of IMPORT_ROWS rows
+(header included) changing every value of them — then prints the plan of the run as JSON;
+`python -m loadtest.data final CELLS.json BATCH_FILE_NAME` prints the stored text and
+version of each cell and the state of the import batch."""
 
 import io
 import json
@@ -20,9 +23,13 @@ READ_PLANS = [("12", 2022), ("12", 2023)]
 KPIS_PER_BRANCH = 4
 MONTHS = [4, 5, 6]  # few cells, so that staff of one branch often save the same cell
 PASSWORD = "load-test-password"
+# The import scenario's years: the benchmark's national data set, years the demo does not
+# have (its measures would share numbers with the demo's).
+IMPORT_YEARS = (2017, 2018, 2019, 2020)
+IMPORT_FILE_NAME = "loadtest_monthly.xlsx"
 
 
-def setup(staff_count: int, reader_count: int) -> dict:
+def setup(staff_count: int, reader_count: int, import_rows: int, workdir: str) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group, User
     from django.core.management import call_command
@@ -82,7 +89,9 @@ def setup(staff_count: int, reader_count: int) -> dict:
                     }
                 )
     read_urls = [f"/branches/{code}/{year}/" for code, year in READ_PLANS]
+    scenario = _import_scenario(import_rows, workdir, password) if import_rows else None
     return {
+        "import": scenario,
         "password": PASSWORD,
         "staff": staff,
         "readers": readers,
@@ -90,6 +99,39 @@ def setup(staff_count: int, reader_count: int) -> dict:
         "read_urls": read_urls,
         "table_urls": ["/kpis/", "/kpis/?fiscal_year=2023"],
     }
+
+
+def _import_scenario(import_rows: int, workdir: str, password: str) -> dict:
+    """Stored KPIs and monthly values for four national years, a workbook changing the first
+    `import_rows - 1` series of them, and the head-office admin who imports it."""
+    from pathlib import Path
+
+    from django.contrib.auth.models import Group, User
+
+    from bench import load
+    from bench.dataset import NationalDataSet, changed_rows, write_monthly_workbook
+    from branches.roles import ADMIN_GROUP
+
+    data = NationalDataSet(years=range(2015, IMPORT_YEARS[-1] + 1))
+    for year in IMPORT_YEARS:
+        load.load_year(data, year)
+    rows = [row for year in IMPORT_YEARS for row in changed_rows(data, year)]
+    rows = rows[: import_rows - 1]  # the header is the workbook's first row
+    path = Path(workdir) / IMPORT_FILE_NAME
+    write_monthly_workbook(rows, path)
+    admin = User.objects.create(username="lt-admin", password=password)
+    admin.groups.add(Group.objects.get_or_create(name=ADMIN_GROUP)[0])
+    values = sum(1 for row in rows for cell in row.months if cell is not None)
+    return {"path": str(path), "rows": len(rows) + 1, "values": values, "admin": admin.username}
+
+
+def batch_state(file_name: str) -> dict:
+    from imports.models import ImportBatch
+
+    batch = ImportBatch.objects.filter(file_name=file_name).order_by("-pk").first()
+    if batch is None:
+        return {}
+    return {"pk": batch.pk, "status": batch.status, "errors": batch.errors[:3]}
 
 
 def final(cells: list[dict]) -> dict:
@@ -110,8 +152,8 @@ def final(cells: list[dict]) -> dict:
 if __name__ == "__main__":
     django.setup()
     if sys.argv[1] == "setup":
-        result = setup(int(sys.argv[2]), int(sys.argv[3]))
+        result = setup(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     else:
         with open(sys.argv[2], encoding="utf-8") as file:
-            result = final(json.load(file))
+            result = {"cells": final(json.load(file)), "batch": batch_state(IMPORT_FILE_NAME)}
     print(json.dumps(result, ensure_ascii=False))
