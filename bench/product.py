@@ -14,8 +14,9 @@ commit writes nothing and the batch stays to be confirmed.
 
 from pathlib import Path
 
-from imports import pipeline
+from imports import columns, pipeline, plan
 from imports.models import ImportBatch
+from kpis import writes
 
 
 def preview(path: Path, user) -> ImportBatch:
@@ -28,6 +29,7 @@ def preview(path: Path, user) -> ImportBatch:
 
 def commit(batch: ImportBatch, user) -> ImportBatch:
     """The import job itself: what the worker runs for a confirmed preview."""
+    _as_in_a_worker()
     batch = pipeline.commit(batch, user, confirm_warnings=True)
     if batch.status != ImportBatch.Status.COMMITTED:
         problems = "; ".join(p["text"] for p in batch.errors[:5])
@@ -40,3 +42,11 @@ def commit(batch: ImportBatch, user) -> ImportBatch:
 def import_workbook(path: Path, user) -> ImportBatch:
     """Preview and commit, both: for the untimed imports that set a year up."""
     return commit(preview(path, user), user)
+
+
+def _as_in_a_worker() -> None:
+    """The worker has not read this file's texts: the preview ran in the web process. The
+    per-process caches of read texts start empty, as they would there, instead of holding
+    what the preview (or the round before) read in this process."""
+    for cache in (columns.read_value, writes._read, plan._decimal_text):
+        cache.cache_clear()

@@ -201,17 +201,19 @@ def _rows(connection, fields, objects) -> list[tuple]:
 
 def _converter(connection, field):
     """None for columns the driver takes as they are; else the field's conversion,
-    memoised: a workbook repeats a few hundred values (and one `now`) thousands of times.
-    The key keeps the repr so that 95.3 and 95.30 keep their own scale."""
+    memoised per value object: a workbook's values are the readings of a few thousand
+    distinct texts (kpis.writes reads each once) and one time stamp, each object repeated
+    thousands of times. (Keyed on the object, not its value: 95.3 and 95.30 are equal but
+    keep their own scale.)"""
     if isinstance(field, _AS_IS):
         return None
     converted = {}
 
     def convert(value):
-        key = (value, repr(value))
-        if key not in converted:
-            converted[key] = field.get_db_prep_save(value, connection)
-        return converted[key]
+        hit = converted.get(id(value))
+        if hit is None:  # the value is kept with its result, so its id is not reused
+            hit = converted[id(value)] = (value, field.get_db_prep_save(value, connection))
+        return hit[1]
 
     return convert
 
