@@ -126,8 +126,15 @@ RULES = {
     "imports:progress": Rule(get=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE), kwargs={"pk": BATCH}),
     "imports:progress_status": Rule(get=ADMIN_ONLY, kwargs={"pk": BATCH}),
     "imports:result": Rule(get=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE), kwargs={"pk": BATCH}),
-    "imports:undo": Rule(
+    # A mapping for a batch with no unknown column: refused with a message, back to it.
+    "imports:mapping": Rule(
         get=(LOGIN, 403, 403, 403, 403, 405, NO_ROLE),
+        post=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE),
+        kwargs={"pk": BATCH},
+    ),
+    # GET asks for the confirmation (a preview is sent to its page); POST undoes.
+    "imports:undo": Rule(
+        get=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE),
         post=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE),
         kwargs={"pk": BATCH},
     ),
