@@ -12,6 +12,7 @@ rows it created and the before- and after-images of the rows it updated, so that
 undone as long as nobody changed those rows since.
 """
 
+import functools
 import hashlib
 import logging
 from contextlib import nullcontext
@@ -23,7 +24,7 @@ from django.utils import timezone
 from imports import diff, mapping
 from imports.applying import UndoRefused, apply, undo
 from imports.models import ImportBatch
-from imports.plan import MODEL_ORDER, Analysis, Plan, snapshot
+from imports.plan import MODEL_ORDER, Analysis, Plan, locked, snapshot
 from imports.prepare_kpis import prepare_kpis
 from imports.prepare_monthly import prepare_monthly
 from imports.problems import Problem
@@ -200,12 +201,14 @@ def commit(
     if validated.problems:
         analysis = Analysis(validated.kind, validated.problems, validated.notices)
         return _settle(batch.pk, held, partial(_send_back, analysis=analysis))
+    progress.stage("preparing")
+    plan = prepare(validated, user)  # outside the write transaction: see _write
     try:
         with transaction.atomic():
             current = _locked(batch.pk)
             if (current.status, current.task_id) != held:
                 return current
-            _write(batch, validated, user, confirm_warnings, progress)
+            _write(batch, validated, user, confirm_warnings, progress, plan)
     except _Rejected as rejected:
         return _settle(batch.pk, held, partial(_send_back, analysis=rejected.analysis))
     except DatabaseError:
@@ -268,11 +271,13 @@ def import_file(
     if validated.problems:
         return None, Analysis(validated.kind, validated.problems, validated.notices)
     batch = _batch_for(content, file_name, user)
+    batch.scope = scope_of(validated)
+    plan = prepare(validated, user)
     try:
         with transaction.atomic():
             batch.kind = validated.kind
             batch.save()
-            analysis = _write(batch, validated, user, confirm_warnings)
+            analysis = _write(batch, validated, user, confirm_warnings, plan=plan)
     except _Rejected as rejected:
         return None, rejected.analysis
     return batch, analysis
@@ -289,9 +294,15 @@ def _write(
     user,
     confirmed: bool,
     progress: Progress = SILENT,
+    plan: Plan | None = None,
 ) -> Analysis:
-    progress.stage("preparing")
-    plan = prepare(validated, user, lock=True)
+    """Write inside the caller's transaction. `plan`, prepared before it began (reading a
+    national workbook's rows takes tens of seconds, during which SQLite's one write lock
+    would keep every person's save waiting), is written when what it read is still what
+    the database holds; otherwise the file is prepared again here, its rows locked."""
+    if plan is None or not still_current(plan):
+        progress.stage("preparing")
+        plan = prepare(validated, user, lock=True)
     analysis = Analysis(validated.kind, plan.problems, validated.notices + plan.notices, plan)
     if plan.problems or (plan.warnings and not confirmed):
         raise _Rejected(analysis)
@@ -305,6 +316,69 @@ def _write(
     batch.save()
     logger.info("Import #%s (%s) committed by %s", batch.pk, batch.file_name, user)
     return analysis
+
+
+# Rows compared per query in `still_current`: well under SQLite's bound on parameters.
+CHECK_CHUNK = 2000
+
+
+def still_current(plan: Plan) -> bool:
+    """Whether the rows `plan` would write are as it read them: each row it updates is at
+    the version it read (rows without a version: the same values), and no row it creates
+    exists yet (by the model's unique keys). Called inside the writing transaction; the
+    rows it updates stay locked until that ends (PostgreSQL; SQLite holds its one write
+    lock already), so none moves between this check and the write.
+
+    Rows the plan leaves as they are may have moved since: the import then is as if it had
+    run just before that save, which leaves them as the person saved them."""
+    for model in MODEL_ORDER:
+        change = plan[model]
+        if change.update and not _updates_current(model, change):
+            return False
+        if change.create and _any_exists(model, change.create):
+            return False
+    return True
+
+
+def _updates_current(model, change) -> bool:
+    versioned = any(f.attname == "version" for f in model._meta.concrete_fields)
+    ids = [obj.pk for obj in change.update]
+    read = {obj.pk: obj.version for obj in change.update} if versioned else change.before
+    for start in range(0, len(ids), CHECK_CHUNK):
+        rows = locked(model.objects.filter(pk__in=ids[start : start + CHECK_CHUNK]), True)
+        if versioned:
+            current = dict(rows.values_list("pk", "version"))
+        else:
+            current = {obj.pk: snapshot(obj) for obj in rows}
+        if any(current.get(pk) != read[pk] for pk in ids[start : start + CHECK_CHUNK]):
+            return False
+    return True
+
+
+def _any_exists(model, objects: list) -> bool:
+    """Whether a stored row shares a unique key with one of `objects` (keys naming a parent
+    the plan creates too are left out: that parent's own keys are checked)."""
+    for names in _unique_keys(model):
+        keys = {tuple(getattr(obj, name) for name in names) for obj in objects}
+        keys = {key for key in keys if None not in key}
+        firsts = sorted({key[0] for key in keys})
+        for start in range(0, len(firsts), CHECK_CHUNK):
+            stored = model.objects.filter(
+                **{f"{names[0]}__in": firsts[start : start + CHECK_CHUNK]}
+            ).values_list(*names)
+            if any(tuple(row) in keys for row in stored):
+                return True
+    return False
+
+
+@functools.cache
+def _unique_keys(model) -> tuple[tuple[str, ...], ...]:
+    """The attribute names of each unique key of `model` (unique fields and constraints)."""
+    keys = [(f.attname,) for f in model._meta.concrete_fields if f.unique and not f.primary_key]
+    fields = [c.fields for c in model._meta.total_unique_constraints if c.fields]
+    for names in [*fields, *model._meta.unique_together]:
+        keys.append(tuple(model._meta.get_field(name).attname for name in names))
+    return tuple(keys)
 
 
 def summary_lines(analysis: Analysis) -> list[str]:
