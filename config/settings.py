@@ -274,3 +274,9 @@ CACHES = {
 # its heartbeat is older than IMPORT_JOB_STALE_SECONDS (the job died with its process).
 IMPORT_JOB_HEARTBEAT_SECONDS = 2
 IMPORT_JOB_STALE_SECONDS = env.int("KPI_IMPORT_JOB_STALE_SECONDS", default=60)
+# An upload larger than this is previewed by a job as well: reading and comparing a national
+# workbook takes longer than a request may last. Smaller files (a branch's workbook, a few
+# hundred rows) are previewed in the request.
+IMPORT_PREVIEW_IN_REQUEST_MAX_BYTES = env.int(
+    "KPI_IMPORT_PREVIEW_IN_REQUEST_MAX_BYTES", default=200 * 1024
+)

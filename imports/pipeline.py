@@ -116,13 +116,23 @@ def preview(content: bytes, file_name: str, user, choices: dict | None = None) -
     return batch
 
 
+def queued_preview(content: bytes, file_name: str, user) -> ImportBatch:
+    """Keep an uploaded file as a batch that a job previews (imports.tasks)."""
+    batch = _batch_for(content, file_name, user)
+    batch.status = ImportBatch.Status.QUEUED
+    batch.heartbeat_at = timezone.now()
+    batch.save()
+    return batch
+
+
 OPEN = (ImportBatch.Status.PREVIEWED, ImportBatch.Status.REJECTED)
 
 
-def reanalyse(batch: ImportBatch) -> bool:
+def reanalyse(batch: ImportBatch, job: str = "") -> bool:
     """Analyse the batch's file with its mapping and record what it would change, row by
     row, over what the batch said. False (nothing saved) when the batch is no longer a
-    preview: a confirm or the expiry got to it first."""
+    preview: a confirm or the expiry got to it first — or, for the preview `job` (its id),
+    when the batch is no longer running under that job (the sweep failed it)."""
     validated = _validated(bytes(batch.content), batch.file_name, batch.mapping)
     analysis = _analysis(validated)
     same = (
@@ -146,14 +156,18 @@ def reanalyse(batch: ImportBatch) -> bool:
     if batch.pk is None:
         batch.save()
         return True
+    if job:
+        batch.task_id = ""  # the job is over: the batch is a preview like any other
     with transaction.atomic():
-        status = (
+        held = (
             ImportBatch.objects.select_for_update()
             .filter(pk=batch.pk)
-            .values_list("status", flat=True)
+            .values_list("status", "task_id")
             .first()
         )
-        if status not in OPEN:
+        if job and held != (ImportBatch.Status.RUNNING, job):
+            return False
+        if not job and (held is None or held[0] not in OPEN):
             return False
         batch.save()
     return True

@@ -11,6 +11,11 @@ lock, and its own updates of the batch stay invisible to the web process until t
 The cache (a directory shared by both processes, see config/settings.py) is written by the
 job's heartbeat thread and read by the progress page and the sweep, under the job's id.
 
+A large upload is previewed the same way (`preview_batch`): the upload view keeps the file as
+a QUEUED batch that has no kind yet (a confirmed one always has), and the job records the
+analysis as a synchronous preview would, under the batch's lock, unless the sweep failed
+it meanwhile. It writes no KPI data, so it holds no write lock for long.
+
 A job whose process died (killed, out of memory, the machine restarted) wrote nothing: its
 transaction died with it. `sweep` marks its batch FAILED once its heartbeat has stopped;
 the worker runs it when it starts and after every job, with the previews' expiry.
@@ -43,6 +48,7 @@ Status = ImportBatch.Status
 IN_PROGRESS = (Status.QUEUED, Status.RUNNING)
 STAGES = {
     "queued": "処理の順番を待っています",
+    "previewing": "ファイルを読み込み、変更点を確認しています",
     "validating": "ファイルをもう一度検証しています",
     "preparing": "変更する行を準備しています",
     "writing": "書き込んでいます",
@@ -50,6 +56,10 @@ STAGES = {
 STOPPED = (
     "取り込みの処理が途中で止まりました（ワーカーの停止など）。何も変更していません。"
     "もう一度アップロードして確定してください。"
+)
+PREVIEW_STOPPED = (
+    "ファイルの確認の処理が途中で止まりました（ワーカーの停止など）。何も変更していません。"
+    "もう一度アップロードしてください。"
 )
 NOT_QUEUED = (
     "取り込みの処理を受け付けられませんでした。何も変更していません。もう一度お試しください。"
@@ -86,16 +96,49 @@ def write_batch(context, batch_pk: int, user_pk: int | None, confirm_warnings: b
     """The job: claim the queued batch and commit it; its final status."""
     job_id = context.task_result.id
     with Heartbeat(job_id) as progress:
-        with transaction.atomic():
-            batch = ImportBatch.objects.select_for_update().get(pk=batch_pk)
-            if batch.status != Status.QUEUED:
-                # The sweep failed it (its heartbeat stopped before a worker got to it).
-                return batch.status
-            batch.status, batch.task_id, batch.heartbeat_at = Status.RUNNING, job_id, timezone.now()
-            batch.save(update_fields=["status", "task_id", "heartbeat_at"])
+        batch = _claim(batch_pk, job_id)
+        if batch.status != Status.RUNNING:
+            return batch.status
         user = get_user_model().objects.filter(pk=user_pk).first()
         batch = pipeline.commit(batch, user, confirm_warnings=confirm_warnings, progress=progress)
     return batch.status
+
+
+def enqueue_preview(content: bytes, file_name: str, user) -> ImportBatch:
+    """Keep an upload as a queued batch and queue its preview (`preview_batch`)."""
+    batch = pipeline.queued_preview(content, file_name, user)
+    try:
+        result = preview_batch.enqueue(batch.pk)
+    except DatabaseError:
+        logger.exception("Import #%s: its preview could not be queued", batch.pk)
+        _finish(batch.pk, (Status.QUEUED, ""), Status.FAILED, NOT_QUEUED)
+        return batch
+    ImportBatch.objects.filter(pk=batch.pk, task_id="").update(task_id=result.id)
+    return batch
+
+
+@task(takes_context=True)
+def preview_batch(context, batch_pk: int) -> str:
+    """The job of a large upload: claim the batch and analyse its file; its final status."""
+    job_id = context.task_result.id
+    with Heartbeat(job_id, "previewing"):
+        batch = _claim(batch_pk, job_id)
+        if batch.status != Status.RUNNING:
+            return batch.status
+        batch = ImportBatch.objects.get(pk=batch_pk)  # with the file
+        pipeline.reanalyse(batch, job=job_id)
+    return ImportBatch.objects.values_list("status", flat=True).get(pk=batch_pk)
+
+
+def _claim(pk: int, job_id: str) -> ImportBatch:
+    """The queued batch, now RUNNING under `job_id`; as it is when it was not queued (the
+    sweep failed it because its heartbeat stopped before a worker got to it)."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().defer("content").get(pk=pk)
+        if batch.status == Status.QUEUED:
+            batch.status, batch.task_id, batch.heartbeat_at = Status.RUNNING, job_id, timezone.now()
+            batch.save(update_fields=["status", "task_id", "heartbeat_at"])
+    return batch
 
 
 def _finish(pk: int, held: tuple, status: str, message: str) -> bool:
@@ -130,15 +173,27 @@ def progress_of(batch: ImportBatch) -> dict:
     done, total = (seen.get("done", 0), seen.get("total", 0)) if running else (0, 0)
     if batch.status not in IN_PROGRESS:
         done, total = batch.progress_done, batch.progress_total
+    label = batch.get_status_display()
+    if running and previewing(batch):
+        label = PREVIEWING_LABEL
     return {
         "status": batch.status,
-        "label": batch.get_status_display(),
+        "label": label,
         "stage": stage if batch.status in IN_PROGRESS else "",
         "stage_label": STAGES[stage] if batch.status in IN_PROGRESS else "",
         "done": min(done, total),
         "total": total,
         "finished": batch.status not in IN_PROGRESS,
+        "previewing": previewing(batch),
     }
+
+
+PREVIEWING_LABEL = "確認中"
+
+
+def previewing(batch: ImportBatch) -> bool:
+    """Whether the batch's job previews it (a batch queued for its commit has a kind)."""
+    return batch.status in IN_PROGRESS and not batch.kind
 
 
 class Heartbeat(pipeline.Progress):
@@ -146,9 +201,9 @@ class Heartbeat(pipeline.Progress):
     stage and the rows written so far, which a database wrapper counts as the job writes
     (the plan's tables only, not their history)."""
 
-    def __init__(self, job_id: str):
+    def __init__(self, job_id: str, stage: str = "validating"):
         self.key = _key(job_id)
-        self.stage_name, self.done, self.total = "validating", 0, 0
+        self.stage_name, self.done, self.total = stage, 0, 0
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"heartbeat {job_id}", daemon=True)
 
@@ -231,12 +286,13 @@ def sweep(now: datetime | None = None) -> list[int]:
     stale_before = now - timedelta(seconds=settings.IMPORT_JOB_STALE_SECONDS)
     failed = []
     batches = ImportBatch.objects.filter(status__in=IN_PROGRESS).only(
-        "status", "task_id", "heartbeat_at"
+        "status", "task_id", "heartbeat_at", "kind"
     )
     for batch in batches:
         if _last_beat(batch) > stale_before or _waiting(batch):
             continue
-        if _finish(batch.pk, (batch.status, batch.task_id), Status.FAILED, STOPPED):
+        message = PREVIEW_STOPPED if previewing(batch) else STOPPED
+        if _finish(batch.pk, (batch.status, batch.task_id), Status.FAILED, message):
             logger.warning("Import #%s: its job stopped; marked failed", batch.pk)
             failed.append(batch.pk)
     expire_previews(now)

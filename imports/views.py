@@ -6,6 +6,7 @@ The views stay thin: the pipeline does the work; a batch keeps the file between 
 import io
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from branches.roles import is_admin
-from imports import diff, mapping, pipeline
+from imports import diff, mapping, pipeline, tasks
 from imports.blank_workbooks import write_template_xlsx
 from imports.expiry import expire_previews
 from imports.forms import MappingForm, UploadForm
@@ -47,6 +48,10 @@ def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        if upload.size > settings.IMPORT_PREVIEW_IN_REQUEST_MAX_BYTES:
+            # A national workbook takes longer to read and compare than a request may last.
+            batch = tasks.enqueue_preview(upload.read(), upload.name, request.user)
+            return redirect("imports:progress", pk=batch.pk)
         batch = pipeline.preview(upload.read(), upload.name, request.user)
         return redirect("imports:preview", pk=batch.pk)
     expire_previews()
@@ -59,6 +64,8 @@ def preview(request, pk):
     batch = _batch(pk)
     if batch.status in (ImportBatch.Status.COMMITTED, ImportBatch.Status.UNDONE):
         return redirect("imports:result", pk=batch.pk)
+    if batch.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+        return redirect("imports:progress", pk=batch.pk)  # its job previews or writes it
     return _preview_page(request, batch, MappingForm(batch.unmapped))
 
 

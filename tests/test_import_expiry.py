@@ -11,7 +11,7 @@ from imports import pipeline
 from imports.expiry import expire_previews
 from imports.models import ImportBatch
 from kpis.models import Kpi
-from tests.factories_imports import kpi_row, xlsx
+from tests.factories_imports import kpi_row, load, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +67,13 @@ def test_committed_batches_never_expire(admin):
     assert expire_previews(now=timezone.now() + timedelta(days=30)) == 0
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.COMMITTED and bytes(batch.content)
+
+
+def test_an_import_by_the_command_supersedes_a_preview_too(admin):
+    older = preview(admin)
+
+    load(xlsx([kpi_row(**{"実績": "97%"})]))  # manage.py import_workbook's path
+
+    assert expire_previews() == 1
+    older.refresh_from_db()
+    assert older.status == ImportBatch.Status.EXPIRED

@@ -185,7 +185,9 @@ def test_the_sweep_fails_the_batches_of_dead_jobs_only(admin, queue):  # noqa: F
 
     def batch_in(status, **fields):
         batch = previewed(admin) if status == Status.PREVIEWED else None
-        batch = batch or ImportBatch.objects.create(file_name="x.xlsx", content=b"")
+        # Queued for its commit, so previewed: it has a kind (a batch queued for its
+        # preview has none yet).
+        batch = batch or ImportBatch.objects.create(file_name="x.xlsx", content=b"", kind="kpi")
         ImportBatch.objects.filter(pk=batch.pk).update(status=status, **fields)
         return batch.pk
 
