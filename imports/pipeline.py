@@ -15,6 +15,7 @@ undone as long as nobody changed those rows since.
 import functools
 import hashlib
 import logging
+import time
 from contextlib import nullcontext
 from functools import partial
 
@@ -216,7 +217,9 @@ def commit(
         analysis = Analysis(validated.kind, validated.problems, validated.notices)
         return _settle(batch.pk, held, partial(_send_back, analysis=analysis))
     progress.stage("preparing")
+    started = time.monotonic()
     plan = prepare(validated, user)  # outside the write transaction: see _write
+    logger.info("Import #%s read and prepared in %.1f s", batch.pk, time.monotonic() - started)
     try:
         with transaction.atomic():
             current = _locked(batch.pk)
@@ -314,7 +317,9 @@ def _write(
     national workbook's rows takes tens of seconds, during which SQLite's one write lock
     would keep every person's save waiting), is written when what it read is still what
     the database holds; otherwise the file is prepared again here, its rows locked."""
-    if plan is None or not still_current(plan):
+    started = time.monotonic()
+    again = plan is None or not still_current(plan)
+    if again:
         progress.stage("preparing")
         plan = prepare(validated, user, lock=True)
     analysis = Analysis(validated.kind, plan.problems, validated.notices + plan.notices, plan)
@@ -328,7 +333,14 @@ def _write(
     batch.committed_at = timezone.now()
     batch.progress_done = batch.progress_total = total
     batch.save()
-    logger.info("Import #%s (%s) committed by %s", batch.pk, batch.file_name, user)
+    logger.info(
+        "Import #%s (%s) committed by %s; its transaction took %.1f s (%s)",
+        batch.pk,
+        batch.file_name,
+        user,
+        time.monotonic() - started,
+        "prepared again under the lock" if again else "as prepared before it",
+    )
     return analysis
 
 

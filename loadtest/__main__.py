@@ -6,8 +6,9 @@ users in, let 20 staff save monthly values through the single-cell form while 20
 members read branch pages and the KPI table, stop, then check the run (loadtest/checks.py).
 
 The import scenario runs in the same window: a head-office admin uploads a 10,000-row
-monthly workbook (every value of four national years changed), confirms it, and follows the
-progress page while the import worker (`manage.py import_worker`) writes it; the staff and
+monthly workbook (every value of four national years changed), follows the job that
+previews it (a large file), confirms it, and follows the progress page while the import
+worker (`manage.py import_worker`) writes it; the staff and
 readers go on until the job has finished, and each endpoint's p95 while it ran is reported.
 Exits non-zero when a check fails."""
 
@@ -173,6 +174,9 @@ class Run:
             if upload.status_code != 302:
                 raise RuntimeError(f"アップロードが {upload.status_code} を返しました")
             preview = upload.headers["Location"]
+            if preview.endswith("/progress/"):  # a large file: a job previews it
+                preview = preview.removesuffix("progress/")
+                self.follow_job(client, preview, "確認の進捗 GET /imports/<id>/progress.json")
             page = client.request("プレビュー GET /imports/<id>/", "GET", preview)
             token = CSRF_FIELD.search(page.text).group(1)
             data = {"csrfmiddlewaretoken": token, "confirm_warnings": "1"}
@@ -183,18 +187,19 @@ class Run:
             )
             if confirm.status_code != 302 or "/progress/" not in confirm.headers["Location"]:
                 raise RuntimeError(f"確定が {confirm.status_code} {confirm.headers} を返しました")
-            status_url = preview + "progress.json"
-            while True:
-                state = client.request(
-                    "進捗 GET /imports/<id>/progress.json", "GET", status_url
-                ).json()
-                if state["finished"]:
-                    break
-                time.sleep(0.5)
+            state = self.follow_job(client, preview, "進捗 GET /imports/<id>/progress.json")
             self.import_window = (started, time.monotonic())
             self.import_outcome = state
         finally:
             self.import_done.set()
+
+    def follow_job(self, client: Client, preview: str, endpoint: str) -> dict:
+        """Poll a batch's job as the progress page does, until it is over; its last state."""
+        while True:
+            state = client.request(endpoint, "GET", preview + "progress.json").json()
+            if state["finished"]:
+                return state
+            time.sleep(0.5)
 
     def guarded(self, target, *args):
         try:
@@ -447,6 +452,9 @@ def report_import(result: dict) -> list[tuple[str, bool, str]]:
     committed = batch.get("status") == "committed"
     if not committed:
         print(result["worker_log"])
+    for line in result["worker_log"].splitlines():
+        if "prepared in" in line or "transaction took" in line:  # the job's phases
+            print(f"  ワーカー: {line.strip()}")
     detail = f"取り込み #{batch.get('pk')}: {batch.get('status')} {batch.get('errors') or ''}"
     return [("取り込みジョブの完了", committed and bool(window), detail)]
 
