@@ -18,6 +18,7 @@ from kpis.models import (
     Indicator,
     Kpi,
     Measure,
+    MonthlyBreakdown,
     MonthlyValue,
 )
 from kpis.vocabulary import MONTH_LABELS, SERIES_LABELS
@@ -71,6 +72,7 @@ KIND_LABELS = {
     "indicator": "指標",
     "kpi": "KPI",
     "monthly": "月次実績",
+    "breakdown": "内訳",
 }
 PROTECTED = (BranchPlan.Status.SUBMITTED, BranchPlan.Status.PUBLISHED)
 
@@ -108,6 +110,7 @@ def row_diff(plan: Plan, validated: Validated) -> tuple[list[dict], int]:
         lambda k: places.kpis.get(_kpi_key(k), ""),
     )
     rows += _monthly_rows(plan, places, branches, validated)
+    rows += _breakdown_rows(plan, places, branches)
     for row in rows:
         row["warnings"] = places.warnings.get(row["place"], [])
     kept = sorted(rows, key=lambda r: (not r["warnings"], r["order"]))[:MAX_ROWS]
@@ -128,6 +131,7 @@ class _Places:
         }
         self.kpis = {k.key: self._place(k.where) for k in validated.kpis}
         self.monthly = {(*m.kpi_key, m.series): self._place(m.where) for m in validated.monthly}
+        self.breakdowns = {b.key: self._place(b.where) for b in validated.breakdowns}
         self.indicators = {
             indicator_key(i.name): self._place(i.where) for i in validated.indicators
         }
@@ -280,6 +284,49 @@ def _monthly_rows(plan, places, branches, validated) -> list[dict]:
         label = f"{branches[branch_id]} {era_label(year)} {name}（{SERIES_LABELS[series]}）"
         cells = [found["cells"][m] for m in MONTH_LABELS if m in found["cells"]]
         rows.append(_row("monthly", label, found["status"], place, cells, places))
+    return rows
+
+
+BREAKDOWN_FIELDS = ("year_figure", "year_figure_label", "note")
+
+
+def _breakdown_rows(plan, places, branches) -> list[dict]:
+    """One row per breakdown series, a cell per month and written figure it sets."""
+    change = plan[MonthlyBreakdown]
+    if not (change.create or change.update):
+        return []
+    found = {o.kpi_id for o in change.create + change.update}
+    kpis = {
+        pk: (branch_id, year, name)
+        for pk, branch_id, year, name in Kpi.objects.filter(pk__in=found).values_list(
+            "pk", "branch_id", "fiscal_year__start_year", "indicator__name"
+        )
+    }
+    rows = []
+    for breakdown, status in [(b, NEW) for b in change.create] + [
+        (b, CHANGED) for b in change.update
+    ]:
+        before = change.before.get(breakdown.pk, {}) if status == CHANGED else {}
+        old_months = before.get("months") or {}
+        cells = [
+            {"field": label, "old": old_months.get(str(m), ""), "new": breakdown.months[str(m)]}
+            for m, label in MONTH_LABELS.items()
+            if str(m) in breakdown.months and old_months.get(str(m)) != breakdown.months[str(m)]
+        ]
+        cells += [
+            _cell(MonthlyBreakdown, name, before.get(name), getattr(breakdown, name))
+            for name in BREAKDOWN_FIELDS
+            if (before.get(name) or "") != getattr(breakdown, name)
+        ]
+        if not cells:
+            continue
+        branch_id, year, name = kpis[breakdown.kpi_id]
+        key = (branch_id, year, indicator_key(name), breakdown.series, breakdown.label)
+        label = (
+            f"{branches[branch_id]} {era_label(year)} {name}（{SERIES_LABELS[breakdown.series]}）"
+            f" 内訳「{breakdown.label}」"
+        )
+        rows.append(_row("breakdown", label, status, places.breakdowns.get(key, ""), cells, places))
     return rows
 
 

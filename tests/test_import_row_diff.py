@@ -104,3 +104,28 @@ def test_preview_page_queries_do_not_grow_with_the_diff(
         assert client.get(url).status_code == 200
     with django_assert_num_queries(5):
         assert client.get(url, {"show": "new", "page": "2"}).status_code == 200
+
+
+def test_breakdown_rows_old_to_new(admin):
+    load(xlsx([kpi_row()]))
+    header = ["支部コード", "年度", "KPI指標", "内訳", "系列", "4月", "5月", "年計", "年計の種類"]
+
+    def breakdowns(*months, figure):
+        row = ["11", "2023", "現金給付等の申請に係る郵送化率", "窓口件数", "単月"]
+        sheet = [header, row + [*months, figure, "計"]]
+        return xlsx([], MONTHLY_HEADER, title="月次", extra_sheets=[("月次内訳", sheet)])
+
+    load(breakdowns("423", "393", figure="816"))
+
+    batch = pipeline.preview(breakdowns("423", "400", figure="823"), "again.xlsx", admin)
+
+    (row,) = batch.diff
+    assert row["kind"] == "breakdown" and row["status"] == "changed"
+    assert row["label"] == (
+        "埼玉支部 令和5年度 現金給付等の申請に係る郵送化率（単月） 内訳「窓口件数」"
+    )
+    assert row["place"] == "月次内訳!2"
+    assert row["cells"] == [
+        {"field": "5月", "old": "393", "new": "400"},
+        {"field": "年度計（記載値）", "old": "816", "new": "823"},
+    ]
