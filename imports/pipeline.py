@@ -319,6 +319,7 @@ def _write(
     the database holds; otherwise the file is prepared again here, its rows locked."""
     started = time.monotonic()
     again = plan is None or not still_current(plan)
+    checked = time.monotonic() - started
     if again:
         progress.stage("preparing")
         plan = prepare(validated, user, lock=True)
@@ -334,12 +335,13 @@ def _write(
     batch.progress_done = batch.progress_total = total
     batch.save()
     logger.info(
-        "Import #%s (%s) committed by %s; its transaction took %.1f s (%s)",
+        "Import #%s (%s) committed by %s; its transaction took %.1f s (%s, checked in %.1f s)",
         batch.pk,
         batch.file_name,
         user,
         time.monotonic() - started,
         "prepared again under the lock" if again else "as prepared before it",
+        checked,
     )
     return analysis
 
