@@ -219,8 +219,20 @@ def _converter(connection, field):
 
 
 def _execute(connection, table: str, fields, rows: list[tuple]) -> None:
+    """INSERT the rows in order. PostgreSQL takes them as one array per column in one
+    statement (as Django's own bulk_create does there): a prepared INSERT per row costs a
+    statement on the server each, the largest part of the import there."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+            names = [f"c{i}" for i in range(len(fields))]
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({columns}) SELECT {', '.join(names)} "
+                f"FROM unnest({arrays}) WITH ORDINALITY AS r({', '.join(names)}, n) ORDER BY n",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        placeholders = ", ".join(["%s"] * len(fields))
         cursor.executemany(f"INSERT INTO {quote(table)} ({columns}) VALUES ({placeholders})", rows)
