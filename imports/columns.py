@@ -529,6 +529,12 @@ KPI_COLUMNS = [
 
 MONTH_COLUMNS = [MonthColumn(month) for month in eras.FISCAL_MONTHS]
 
+
+def written_months(values: dict) -> dict[int, str]:
+    """A row's month cells (calendar month → text), blanks left out."""
+    return {column.month: values[column.key] for column in MONTH_COLUMNS if values.get(column.key)}
+
+
 MONTHLY_COLUMNS = [
     BRANCH,
     FISCAL_YEAR,

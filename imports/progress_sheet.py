@@ -510,11 +510,7 @@ def read_breakdown_sheet(sheet, layout, lookups, result) -> None:
             indicator=values["indicator"],
             label=values["label"],
             series=values["series"],
-            months={
-                column.month: values[column.key]
-                for column in columns.MONTH_COLUMNS
-                if values.get(column.key)
-            },
+            months=columns.written_months(values),
             where=where,
             year_figure=values.get("year_figure", ""),
             year_figure_label=values.get("year_figure_label", ""),

@@ -688,11 +688,7 @@ class MonthlyBuilder:
             year=values["fiscal_year"],
             indicator=values["indicator"],
             series=values["series"],
-            values={
-                column.month: values[column.key]
-                for column in columns.MONTH_COLUMNS
-                if values.get(column.key)
-            },
+            values=columns.written_months(values),
             where=where,
             year_figure=values.get("year_figure", ""),
             year_figure_label=values.get("year_figure_label", ""),
