@@ -448,11 +448,21 @@ def add_breakdown(result, record: BreakdownRecord) -> None:
 # --- the template's 月次内訳 sheet --------------------------------------------------------
 
 
+def _breakdown_column(column: columns.Column) -> columns.Column:
+    """How a breakdown row reads the monthly template's column: KPI指標 may be blank (such
+    rows are skipped), months are kept as written (breakdowns are not evaluated)."""
+    if isinstance(column, columns.MonthColumn):
+        return columns.Column(column.key, column.label)
+    if column.key == "indicator":
+        return columns.IndicatorColumn(column.key, column.label)
+    return column
+
+
 def read_breakdown_sheet(sheet, layout, lookups, result) -> None:
     """Rows of 支部コード, 年度, KPI指標, 内訳, 系列, 4月 … 3月, 年計, 年計の種類, 備考
     (施策番号 is for readers). Rows without KPI指標 cannot be stored (a breakdown belongs to
     a KPI): they are skipped with a notice."""
-    from imports.validation import Where  # (imports.validation imports this module)
+    from imports.validation import read_rows  # (imports.validation imports this module)
 
     header = dict(sheet.rows).get(layout.header_row, ())
     extra = {label: column for column in BREAKDOWN_TEXTS for label in column.labels}
@@ -461,43 +471,18 @@ def read_breakdown_sheet(sheet, layout, lookups, result) -> None:
         for index, text in enumerate(header, start=1)
         if text and normalise(text) in extra
     }
-    known = {**layout.columns, **texts_at}
-    letters = {column.key: get_column_letter(i) for i, column in known.items()}
+    known = {
+        **{index: _breakdown_column(column) for index, column in layout.columns.items()},
+        **texts_at,
+    }
     if BREAKDOWN_LABEL not in texts_at.values():
         result.problems.append(
             Problem(f"{layout.header_row}行目の見出しに「内訳」がありません", sheet.name)
         )
         return
     skipped = []
-    for row, texts in sheet.rows:
-        if row <= layout.header_row:
-            continue
-        cells = {index: _cell(texts, index - 1) for index in known}
-        if not any(cells.values()):
-            continue
-        where = Where(sheet.name, row, letters)
-        if row in sheet.hidden_rows:
-            result.problems.append(
-                where.problem(
-                    "非表示の行です。再表示して内容を確かめるか、不要なら行を削除してください"
-                )
-            )
-            continue
-        values, ok = {}, True
-        for index, column in known.items():
-            if column.key == "indicator" and not cells[index]:
-                values["indicator"] = ""
-                continue
-            if isinstance(column, columns.MonthColumn):
-                values[column.key] = cells[index]  # as written: breakdowns are not evaluated
-                continue
-            try:
-                values[column.key] = column.clean(cells[index], lookups)
-            except CellError as error:
-                result.problems.append(where.problem(str(error), column.key))
-                ok = False
-        if not ok:
-            continue
+    for values, where in read_rows(sheet, layout, lookups, result, known, skip_notes=False):
+        row = where.row
         if not values["indicator"]:
             skipped.append(row)
             continue

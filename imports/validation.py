@@ -251,7 +251,7 @@ def validate(
                 "保存されている計算結果の値を取り込みます。"
             )
         builder = builders[layout.kind]
-        for values, where in _read_rows(sheet, layout, lookups, result):
+        for values, where in read_rows(sheet, layout, lookups, result):
             builder.add(values, where)
     for sheet in progress_sheets:
         progress_sheet.read_progress_sheet(sheet, lookups, monthly_builder, result)
@@ -283,21 +283,30 @@ def _check_structure(sheet: Sheet, layout: Layout, result: Validated) -> None:
         )
 
 
-def _read_rows(sheet: Sheet, layout: Layout, lookups: Lookups, result: Validated):
-    """({column key: clean value}, where) for each data row without problems; note rows
+def read_rows(
+    sheet: Sheet,
+    layout: Layout,
+    lookups: Lookups,
+    result: Validated,
+    known: dict[int, columns.Column] | None = None,
+    skip_notes: bool = True,
+):
+    """({column key: clean value}, where) for each data row without problems. `known`: the
+    columns read (index → column), the layout's by default. With `skip_notes`, note rows
     (`※ 実績は速報値`) are left out, with a notice."""
-    letters = {column.key: get_column_letter(i) for i, column in layout.columns.items()}
+    known = layout.columns if known is None else known
+    letters = {column.key: get_column_letter(i) for i, column in known.items()}
     notes = 0
     for row_number, texts in sheet.rows:
         if row_number <= layout.header_row:
             continue
-        cells = {i: (texts[i - 1] if i <= len(texts) else "") for i in layout.columns}
+        cells = {i: (texts[i - 1] if i <= len(texts) else "") for i in known}
         special = any((row_number, i) in sheet.error_values for i in cells) or any(
             (row_number, i) in sheet.formulas_without_value for i in cells
         )
         if not any(cells.values()) and not special:
             continue
-        if not special and _is_note(cells):
+        if skip_notes and not special and _is_note(cells):
             notes += 1
             continue
         where = Where(sheet.name, row_number, letters)
@@ -309,7 +318,7 @@ def _read_rows(sheet: Sheet, layout: Layout, lookups: Lookups, result: Validated
             )
             continue
         values, ok = {}, True
-        for index, column in layout.columns.items():
+        for index, column in known.items():
             if (row_number, index) in sheet.error_values:
                 error_value = sheet.error_values[(row_number, index)]
                 message = f"{column.label}がExcelのエラー値「{error_value}」です"

@@ -171,3 +171,12 @@ def test_export_monthly_command_writes_the_breakdown_sheet(gunma, tmp_path):
     rows = list(load_workbook(path, read_only=True)["月次内訳"].values)
     assert {row[1] for row in rows[1:]} == {2022}
     assert rows[1][4:7] == ("傷病手当金", "単月", "2,657")
+
+
+def test_an_excel_error_in_a_breakdown_month_is_refused_naming_the_cell(kpi):
+    analysis = pipeline.analyse(workbook(breakdown_row(months=("#DIV/0!", "393"))), "m.xlsx")
+
+    assert [str(p) for p in analysis.problems] == [
+        "月次内訳!G2: 4月がExcelのエラー値「#DIV/0!」です"
+    ]
+    assert not MonthlyBreakdown.objects.exists()
