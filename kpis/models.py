@@ -135,6 +135,20 @@ class BranchPlan(models.Model):
         verbose_name="公表者",
     )
     published_at = models.DateTimeField("公表日時", null=True, blank=True)
+    # The plan (事業計画（案）) reaches the council before the year starts, apart from the
+    # year's results (実施状況), which are published in their turn (status PUBLISHED).
+    plan_published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="事業計画の公表者",
+    )
+    plan_published_at = models.DateTimeField("事業計画の公表日時", null=True, blank=True)
+    # When a published year was reopened (公表の取り消し): readers keep the last published
+    # snapshot, marked 再確認中 since this date, until it is published again.
+    reopened_at = models.DateTimeField("公表の取り消し日時", null=True, blank=True)
 
     # The reason of a step (差し戻し: …) is kept whole: a return's reason can be long.
     history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
@@ -234,6 +248,8 @@ class Activity(models.Model):
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="activities")
     number = models.PositiveSmallIntegerField("番号")
     text = models.TextField("事業内容")
+    # A sub-group heading of the plan (●被保険者, ◆被扶養者), as written.
+    subgroup = models.CharField("対象", max_length=50, blank=True)
     mark = models.CharField("結果", max_length=1, choices=Mark.choices, blank=True)
 
     class Meta:
@@ -601,3 +617,39 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"{self.kpi} {self.month}月: {self.body[:30]}"
+
+
+class PublishedSnapshot(models.Model):
+    """What readers saw when a document of a branch's year was published.
+
+    Council members read the last snapshot of a document, so a reopened or corrected year
+    keeps showing the published version until it is published again. Measures and
+    activities keep no history, so the working tables cannot answer "as published".
+    """
+
+    class Document(models.TextChoices):
+        PLAN = "plan", "事業計画"
+        RESULTS = "results", "実施状況"
+
+    plan = models.ForeignKey(BranchPlan, on_delete=models.CASCADE, related_name="snapshots")
+    document = models.CharField("文書", max_length=10, choices=Document.choices)
+    published_at = models.DateTimeField("公表日時")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="公表者",
+    )
+    # Field values of the year's measures, activities, KPIs, monthly values and breakdowns.
+    data = models.JSONField("内容")
+
+    class Meta:
+        ordering = ["plan", "document", "-published_at"]
+        verbose_name = "公表時の内容"
+        verbose_name_plural = "公表時の内容"
+        indexes = [models.Index(fields=["plan", "document", "-published_at"])]
+
+    def __str__(self):
+        return f"{self.plan} {self.get_document_display()} {self.published_at:%Y-%m-%d}"

@@ -315,13 +315,14 @@ class BranchReport:
         return not self.pillars
 
 
-def branch_report(user, branch: Branch, fiscal_year: FiscalYear, plan) -> BranchReport:
-    """Pillars → measures → activities and KPIs of one branch and year, with charts."""
+def report_measures(branch: Branch, fiscal_year: FiscalYear) -> list[Measure]:
+    """The working version of a branch's year: measures with their activities, KPIs,
+    monthly values and breakdowns prefetched (kpis.snapshots builds the same shape)."""
     kpis = Kpi.objects.select_related("indicator").prefetch_related(
         Prefetch("monthly_values", queryset=MonthlyValue.objects.order_by("series", "month")),
         Prefetch("breakdowns", queryset=MonthlyBreakdown.objects.order_by("series", "order")),
     )
-    measures = (
+    return list(
         Measure.objects.filter(branch=branch, fiscal_year=fiscal_year)
         .select_related("pillar")
         .prefetch_related(
@@ -330,6 +331,18 @@ def branch_report(user, branch: Branch, fiscal_year: FiscalYear, plan) -> Branch
         )
         .order_by("pillar__number", "sort_key", "pk")
     )
+
+
+def branch_report(
+    user, branch: Branch, fiscal_year: FiscalYear, plan, measures: list[Measure] | None = None
+) -> BranchReport:
+    """Pillars → measures → activities and KPIs of one branch and year, with charts.
+
+    `measures` is the version to show (a published snapshot's); by default the working one.
+    Only `.all()` of the prefetched relations is used on them, so both shapes serve.
+    """
+    if measures is None:
+        measures = report_measures(branch, fiscal_year)
     history = _branch_history(user, branch, fiscal_year)
 
     pillars: list[PillarView] = []
