@@ -14,9 +14,9 @@ commit writes nothing and the batch stays to be confirmed.
 
 from pathlib import Path
 
-from imports import columns, pipeline, plan
+from imports import pipeline, plan
 from imports.models import ImportBatch
-from kpis import writes
+from kpis import notation
 
 
 def preview(path: Path, user) -> ImportBatch:
@@ -48,5 +48,5 @@ def _as_in_a_worker() -> None:
     """The worker has not read this file's texts: the preview ran in the web process. The
     per-process caches of read texts start empty, as they would there, instead of holding
     what the preview (or the round before) read in this process."""
-    for cache in (columns.read_value, writes._read, plan._decimal_text):
+    for cache in (notation.read_value, plan._decimal_text):
         cache.cache_clear()

@@ -20,6 +20,8 @@ from imports.plan import (
     model_label,
     restore,
     snapshot,
+    snapshot_names,
+    snapshot_values,
     tracked_fields,
 )
 from kpis import writes
@@ -58,7 +60,7 @@ def apply(plan: Plan, batch: ImportBatch, user, *, confirmed: bool = False) -> d
         else:
             write_parents(model, change, source, now)
         if change.create:
-            record["created"][model_label(model)] = [_image(o) for o in change.create]
+            record["created"][model_label(model)] = _created_images(change.create)
         if change.update:
             record["updated"][model_label(model)] = [
                 {**_image(o), "before": change.before[o.pk], "before_version": versions.get(o.pk)}
@@ -73,6 +75,35 @@ def _image(obj) -> dict:
     if hasattr(obj, "version"):
         image["version"] = obj.version
     return image
+
+
+def _created_images(objects: list) -> dict:
+    """The after-images of the rows a batch created, column by column: {"fields": names,
+    "rows": [[id, version, value, …], …]}. A national workbook creates 30,000 rows, and an
+    image per row with its field names was a tenth of the job (built, then stored as JSON)."""
+    versioned = hasattr(objects[0], "version")
+    return {
+        "fields": snapshot_names(type(objects[0])),
+        "rows": [
+            [obj.pk, obj.version if versioned else None, *snapshot_values(obj)] for obj in objects
+        ],
+    }
+
+
+def created_entries(changes: dict) -> dict[str, list[dict]]:
+    """{model label: [{"id", "after", "version"}, …]} of the rows a batch created, from its
+    record in either form: column by column, or one image per row (batches committed before
+    the column form)."""
+    entries = {}
+    for label, images in changes.get("created", {}).items():
+        if isinstance(images, dict):
+            names = images["fields"]
+            images = [
+                {"id": row[0], "version": row[1], "after": dict(zip(names, row[2:], strict=True))}
+                for row in images["rows"]
+            ]
+        entries[label] = images
+    return entries
 
 
 def _relink(kpis) -> None:
@@ -140,7 +171,7 @@ def undo(batch: ImportBatch, user) -> ImportBatch:
             raise UndoRefused(
                 f"取り込み #{batch.pk} は「{batch.get_status_display()}」のため取り消せません。"
             )
-        created = {apps.get_model(k): v for k, v in batch.changes.get("created", {}).items()}
+        created = {apps.get_model(k): v for k, v in created_entries(batch.changes).items()}
         updated = {apps.get_model(k): v for k, v in batch.changes.get("updated", {}).items()}
         current = {}
         for model in MODEL_ORDER:

@@ -6,7 +6,6 @@ message an admin can act on. Header rows are found by their labels, not their po
 extra columns are ignored and the order is free.
 """
 
-import functools
 import re
 import unicodedata
 from datetime import date
@@ -16,7 +15,7 @@ from django.conf import settings
 
 from imports.problems import CellError
 from kpis import eras
-from kpis.notation import UNITS, Kind, parse_rank, parse_target, parse_value
+from kpis.notation import UNITS, Kind, parse_rank, parse_target, read_value
 from kpis.numbering import (
     MAX_LABEL_LENGTH,
     NATIONAL_PILLARS,
@@ -45,10 +44,6 @@ from kpis.vocabulary import (
     Direction,
     MarkSource,
 )
-
-# A workbook repeats the same few thousand texts across tens of thousands of cells; a
-# Reading is immutable, so each distinct text is parsed once.
-read_value = functools.lru_cache(maxsize=1 << 16)(parse_value)
 
 TRUE_FLAGS = {"高", "○", "〇", "◯", "●", "有", "あり", "はい", "yes", "true", "1"}
 FALSE_FLAGS = {"", "—", "-", "ー", "無", "なし", "いいえ", "no", "false", "0", "低", "中"}

@@ -62,6 +62,20 @@ def snapshot(obj) -> dict:
     return image
 
 
+def snapshot_names(model) -> list[str]:
+    """The names of `snapshot_values`, in order."""
+    return [name for name, _, _ in _snapshot_fields(model)]
+
+
+def snapshot_values(obj) -> list:
+    """`snapshot` without the names: a national import images 30,000 rows it creates."""
+    values = []
+    for name, to_json, plain in _snapshot_fields(type(obj)):
+        value = getattr(obj, name)
+        values.append(value if plain and type(value) in _JSON_TYPES else to_json(value))
+    return values
+
+
 # Values _jsonable returns as they are, for any field but a decimal one.
 _JSON_TYPES = frozenset({str, int, bool, float, type(None)})
 

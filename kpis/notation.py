@@ -13,6 +13,7 @@ Conventions chosen here:
   number we would otherwise hide. Prose without digits is QUALITATIVE.
 """
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -342,3 +343,8 @@ def _prose(original: str, normalised: str, *, actual: bool) -> Reading:
         return Reading(original, Kind.UNPARSED)
     done = DONE_WORDS.get(body) if actual else None
     return Reading(original, Kind.QUALITATIVE, note=normalised, done=done)
+
+
+# A workbook repeats a few thousand texts over tens of thousands of cells, and a Reading is
+# immutable: the importer and the value check read each distinct text once per process.
+read_value = functools.lru_cache(maxsize=1 << 16)(parse_value)

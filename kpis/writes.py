@@ -18,7 +18,6 @@ here once:
   KPI 公表後に変更あり until the plan is published again.
 """
 
-import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -34,7 +33,7 @@ from kpis import bulk, checks
 from kpis.breakdowns import delete_breakdowns, write_breakdowns  # noqa: F401 (re-exported)
 from kpis.evaluation import Direction
 from kpis.models import BranchPlan, Indicator, Kpi, MonthlyValue
-from kpis.notation import parse_value
+from kpis.notation import read_value
 
 BATCH_SIZE = 500
 MONTHLY_TEXT_LENGTH = MonthlyValue._meta.get_field("text").max_length
@@ -142,7 +141,7 @@ def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[ch
     readings = {} if readings is None else readings
     for cell in cells:
         if cell.text not in readings:
-            readings[cell.text] = _read(cell.text)
+            readings[cell.text] = read_value(cell.text)
     series_values = _series_after(cells, readings)
     kinds = {}  # (indicator id, series) → what check_monthly needs to know of them
     memo = {}
@@ -164,6 +163,7 @@ def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[ch
                 qualitative=qualitative,
                 series=series,
                 max_length=MONTHLY_TEXT_LENGTH,
+                reading=readings[cell.text],
             )
         findings = memo[key]
         reading = readings[cell.text]
@@ -175,11 +175,6 @@ def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[ch
             findings = findings + found
         results.append(findings)
     return results
-
-
-# A workbook repeats a few thousand texts over tens of thousands of cells, and a Reading is
-# immutable: each distinct text is read once per process.
-_read = functools.lru_cache(maxsize=1 << 16)(parse_value)
 
 
 @dataclass(frozen=True)

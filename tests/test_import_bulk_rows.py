@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from imports.applying import created_entries
 from kpis.models import MonthlyValue
 from tests.factories_imports import MONTHLY_HEADER, kpi_row, load, monthly_row, xlsx
 
@@ -74,7 +75,7 @@ def test_the_batch_records_the_new_rows_so_that_undo_removes_them(kpi, admin):
         user=admin,
         confirm_warnings=True,  # △2% is below 0 %
     )
-    created = batch.changes["created"]["kpis.monthlyvalue"]
+    created = created_entries(batch.changes)["kpis.monthlyvalue"]
     assert sorted(e["id"] for e in created) == sorted(
         MonthlyValue.objects.values_list("pk", flat=True)
     )

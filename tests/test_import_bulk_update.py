@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from imports import pipeline
+from imports.applying import created_entries
 from kpis import bulk
 from kpis.models import MonthlyValue
 from tests.factories_imports import MONTHLY_HEADER, kpi_row, load, monthly_row, xlsx
@@ -82,7 +83,7 @@ def test_new_rows_are_found_by_their_key_when_another_writer_inserted_meanwhile(
     batch = load(monthly(["", "96.5%", "97%"]), user=admin)
     monkeypatch.undo()
 
-    recorded = {e["id"] for e in batch.changes["created"]["kpis.monthlyvalue"]}
+    recorded = {e["id"] for e in created_entries(batch.changes)["kpis.monthlyvalue"]}
     assert {MonthlyValue.objects.get(pk=pk).month for pk in recorded} == {5, 6}
     for value in MonthlyValue.objects.filter(pk__in=recorded):
         assert value.history.get().history_change_reason == f"取り込み #{batch.pk}"
