@@ -395,7 +395,13 @@ class KpiBuilder:
         if subgroup is not None:
             self.subgroups[measure.key] = subgroup
             if not rest:
-                return  # a marker line: it heads the KPI rows below, it is no activity
+                return  # a marker line: it heads the rows below, it is no activity
+            text = rest
+        if values.get("subgroup"):
+            subgroup = self.subgroups[measure.key] = values["subgroup"]
+        elif subgroup is None and "subgroup" not in values:
+            # An activity under a marker row (●被保険者) without a 対象 column of its own.
+            subgroup = self.subgroups.get(measure.key, "")
         if text and not NO_KPI.fullmatch(text):
             marker, body = columns.split_activity_number(text)
             marker = values.get("activity_number") or marker
@@ -404,7 +410,7 @@ class KpiBuilder:
                     where.problem(f"事業内容「{text}」に内容がありません", "activity")
                 )
                 return
-            fields = {}
+            fields = {"subgroup": subgroup or ""}
             if "mark" in values:
                 fields["mark"] = values["mark"]
             record = ActivityRecord(measure, marker, body, fields, where)
@@ -586,25 +592,31 @@ class KpiBuilder:
         """Number the activities of each measure: by their ①/(1) where those are unique,
         else by row order (some documents repeat or skip numbers)."""
         for records in self.activities_by_measure.values():
-            seen: dict[str, Where] = {}
+            seen: dict[tuple, Where] = {}
             for record in records:
-                if record.text in seen:
+                key = (record.fields["subgroup"], record.text)
+                if key in seen:
                     self.result.problems.append(
                         record.where.problem(
-                            f"同じ事業内容が{seen[record.text].row}行目にもあります", "activity"
+                            f"同じ事業内容が{seen[key].row}行目にもあります", "activity"
                         )
                     )
-                seen.setdefault(record.text, record.where)
+                seen.setdefault(key, record.where)
             numbers = [
                 record.marker or position for position, record in enumerate(records, start=1)
             ]
             if len(set(numbers)) != len(numbers):
+                # Each sub-group numbering its activities from ① (●被保険者 ①②③, ◆被扶養者
+                # ①②) is how reports write them: numbered by row order without a notice.
+                pairs = zip(records, numbers, strict=True)
+                per_subgroup = {(record.fields["subgroup"], number) for record, number in pairs}
                 numbers = list(range(1, len(records) + 1))
-                first = records[0]
-                self.result.notices.append(
-                    f"{first.where.sheet}: {first.measure.label}の事業内容の番号が重複または"
-                    "欠けているため、行の順に 1, 2, 3 … と番号を付けました。"
-                )
+                if len(per_subgroup) != len(records):
+                    first = records[0]
+                    self.result.notices.append(
+                        f"{first.where.sheet}: {first.measure.label}の事業内容の番号が重複または"
+                        "欠けているため、行の順に 1, 2, 3 … と番号を付けました。"
+                    )
             for record, number in zip(records, numbers, strict=True):
                 record.number = number
                 self.result.activities.append(record)

@@ -147,6 +147,7 @@ def _kpi_row(measure, item, first: bool) -> list:
     }
     if isinstance(item, Activity):
         row["activity"] = f"{_activity_number(item.number)} {item.text}"
+        row["subgroup"] = item.subgroup
         row["mark"] = item.mark
     elif isinstance(item, Kpi):
         row.update(
