@@ -62,6 +62,16 @@ def snapshot(obj) -> dict:
     return image
 
 
+def before_image(obj, changed: dict) -> dict:
+    """`snapshot` of `obj` as it was before the fields in `changed` ({attname: old value})
+    were set."""
+    image = snapshot(obj)
+    fields = {f.attname: f for f in tracked_fields(type(obj))}
+    for name, value in changed.items():
+        image[name] = _jsonable(fields[name], value)
+    return image
+
+
 def snapshot_names(model) -> list[str]:
     """The names of `snapshot_values`, in order."""
     return [name for name, _, _ in _snapshot_fields(model)]
