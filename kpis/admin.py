@@ -2,7 +2,6 @@ import copy
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from kpis import writes
@@ -44,12 +43,34 @@ class FiscalYearAdmin(admin.ModelAdmin):
 
 @admin.register(BranchPlan)
 class BranchPlanAdmin(SimpleHistoryAdmin):
-    list_display = ["branch", "fiscal_year", "status", "submitted_at", "published_at"]
+    list_display = [
+        "branch",
+        "fiscal_year",
+        "status",
+        "submitted_at",
+        "published_at",
+        "reopened_at",
+        "plan_published_at",
+    ]
     list_filter = ["status", "fiscal_year", "branch__region"]
     search_fields = ["branch__name", "branch__code"]
     list_select_related = ["branch", "fiscal_year"]
-    readonly_fields = ["submitted_by", "submitted_at", "published_by", "published_at"]
-    actions = ["publish_plans", "reopen_plans", "republish_plans"]
+    readonly_fields = [
+        "submitted_by",
+        "submitted_at",
+        "published_by",
+        "published_at",
+        "reopened_at",
+        "plan_published_by",
+        "plan_published_at",
+    ]
+    actions = [
+        "publish_plans",
+        "reopen_plans",
+        "republish_plans",
+        "publish_plan_documents",
+        "withdraw_plan_documents",
+    ]
 
     def _transition(self, request, queryset, name):
         """The same workflow step as on the entry pages; plans in another state are listed."""
@@ -80,14 +101,15 @@ class BranchPlanAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="公表後の変更（公表後に変更あり）を確認し、今の内容で再公表する")
     def republish_plans(self, request, queryset):
-        done = 0
-        for plan in queryset.filter(status=BranchPlan.Status.PUBLISHED):
-            source = writes.Source(writes.Channel.ADMIN, request.user, "再公表")
-            done += writes.acknowledge_publication(plan, source)
-            plan.published_by, plan.published_at = request.user, timezone.now()
-            plan._history_user, plan._change_reason = request.user, "再公表"
-            plan.save()
-        self.message_user(request, f"公表後の変更 {done}件を確認し、再公表しました。")
+        self._transition(request, queryset, "republish")
+
+    @admin.action(description="選択した年度の事業計画を評議会に公表する（実施状況は公表しない）")
+    def publish_plan_documents(self, request, queryset):
+        self._transition(request, queryset, "publish_plan")
+
+    @admin.action(description="選択した年度の事業計画の公表を取り消す")
+    def withdraw_plan_documents(self, request, queryset):
+        self._transition(request, queryset, "withdraw_plan")
 
 
 @admin.register(Pillar)

@@ -36,6 +36,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("branches/<branch_code:code>/", views.branch_latest, name="branch"),
     path("branches/<branch_code:code>/<fiscal_year:year>/", views.branch_year, name="branch_year"),
+    path(
+        "branches/<branch_code:code>/<fiscal_year:year>/plan/",
+        views.plan_year,
+        name="plan_year",
+    ),
     path("kpis/", views.kpi_table, name="kpi_table"),
     path("indicators/", views.indicator_list, name="indicator_list"),
     path(

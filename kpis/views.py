@@ -4,6 +4,7 @@ Views stay thin: who may read what is decided in kpis.access, what a page shows 
 kpis.summary, tables and filters in kpis.tables and kpis.filters.
 """
 
+from dataclasses import dataclass, field
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
@@ -14,13 +15,16 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from branches.models import Branch, Region
-from branches.roles import is_admin, membership_of
-from kpis import downloads, summary
-from kpis.access import branch_year_for_user, may_read_published, visible
+from branches.roles import is_admin
+from kpis import access, downloads, eras, snapshots, summary
+from kpis.access import branch_year_for_user, may_read_published, reads_working_version, visible
 from kpis.evaluation import Direction
 from kpis.filters import HomeForm, KpiFilter
-from kpis.models import FiscalYear, Indicator, Kpi, Measure
+from kpis.models import FiscalYear, Indicator, Kpi, Measure, PublishedSnapshot
+from kpis.summary import ActivityView
 from kpis.tables import BranchMarksTable, KpiTable, mark_order
+
+RESULTS, PLAN = PublishedSnapshot.Document.RESULTS, PublishedSnapshot.Document.PLAN
 
 
 def reader_required(view):
@@ -79,17 +83,115 @@ def branch_latest(request, code):
 @reader_required
 def branch_year(request, code, year):
     branch, fiscal_year, plan = branch_year_for_user(request.user, code, year)
-    report = summary.branch_report(request.user, branch, fiscal_year, plan)
-    membership = membership_of(request.user)
+    working = reads_working_version(request.user, branch)
+    # Readers other than the branch and head office read the last published results.
+    shown = snapshots.publication(branch, fiscal_year, plan, RESULTS, working=working)
+    report = summary.branch_report(request.user, branch, fiscal_year, plan, measures=shown.measures)
     context = {
         "report": report,
+        "publication": shown,
+        "plan_page": access.can_read(request.user, branch, fiscal_year, plan, PLAN),
         # 要再確認 marks are the branch's and head office's to resolve; 公表後に変更あり
         # is head office's (republish or revert).
-        "review_flags": is_admin(request.user)
-        or (membership is not None and membership.branch_id == branch.pk),
+        "review_flags": working,
         "publication_flags": is_admin(request.user),
     }
     return render(request, "kpis/branch_year.html", context)
+
+
+@dataclass
+class PlanKpi:
+    """A KPI in the plan's KPI list: this year's target beside the two years before."""
+
+    kpi: Kpi
+    earlier: list[str]  # one text per column of PlanPillar.columns
+    tags: list[str]
+
+
+@dataclass
+class PlanMeasure:
+    measure: Measure
+    activities: list[ActivityView]
+    kpis: list[PlanKpi]
+
+
+@dataclass
+class PlanPillar:
+    number: int
+    name: str
+    measures: list[PlanMeasure] = field(default_factory=list)
+
+
+# The earlier columns of the KPI list: (years back, what), shown when any row has a figure.
+EARLIER_COLUMNS = [(2, "目標"), (2, "実績"), (1, "目標"), (1, "実績")]
+
+
+def _earlier_text(kpi: Kpi, earlier: dict, back: int, what: str) -> str:
+    """A figure of the same indicator `back` years before, as written: the year's own row,
+    else what the following year's row gives as its 前年度実績."""
+    years = earlier.get(kpi.indicator_id, {})
+    year = kpi.fiscal_year.start_year - back
+    row = years.get(year, {})
+    if what == "目標":
+        return row.get("target_text", "")
+    following = years.get(year + 1, {}) if back > 1 else {"previous_actual_text": ""}
+    fallback = following.get("previous_actual_text", "")
+    if back == 1:
+        fallback = kpi.previous_actual_text
+    return row.get("actual_text", "") or fallback
+
+
+def _plan_document(measures, earlier: dict, fiscal_year: FiscalYear):
+    """Pillars → measures with activities and KPIs, and the KPI list's earlier columns
+    that have any figure ((heading, years back, what) each)."""
+    pillars: list[PlanPillar] = []
+    for measure in measures:
+        if not pillars or pillars[-1].number != measure.pillar.number:
+            pillars.append(PlanPillar(measure.pillar.number, measure.pillar_display))
+        kpis = []
+        for kpi in measure.kpis.all():
+            texts = [_earlier_text(kpi, earlier, back, what) for back, what in EARLIER_COLUMNS]
+            rows = earlier.get(kpi.indicator_id, {}).values()
+            tags = [kpi.tags, *(row.get("tags", "") for row in rows)]
+            kpis.append(PlanKpi(kpi, texts, list(dict.fromkeys(t for t in tags if t))))
+        activities = [ActivityView(activity) for activity in measure.activities.all()]
+        pillars[-1].measures.append(PlanMeasure(measure, activities, kpis))
+    every = [kpi for pillar in pillars for item in pillar.measures for kpi in item.kpis]
+    shown = [i for i in range(len(EARLIER_COLUMNS)) if any(k.earlier[i] for k in every)]
+    for kpi in every:
+        kpi.earlier = [kpi.earlier[i] for i in shown]
+    columns = []
+    for i in shown:
+        back, what = EARLIER_COLUMNS[i]
+        columns.append(f"{eras.era_label(fiscal_year.start_year - back)}{what}")
+    return pillars, columns
+
+
+@reader_required
+def plan_year(request, code, year):
+    """The plan (事業計画) of a branch's year: readable by council members once the plan or
+    the results are published; they read the plan as published."""
+    branch, fiscal_year, plan = branch_year_for_user(request.user, code, year, PLAN)
+    working = reads_working_version(request.user, branch)
+    shown = snapshots.publication(branch, fiscal_year, plan, PLAN, working=working)
+    measures = shown.measures
+    if measures is None:
+        measures = summary.report_measures(branch, fiscal_year)
+    earlier = shown.earlier
+    if earlier is None:
+        reader = None if working else request.user
+        earlier = snapshots.earlier_figures(branch, fiscal_year, reader)
+    pillars, columns = _plan_document(measures, earlier, fiscal_year)
+    context = {
+        "branch": branch,
+        "fiscal_year": fiscal_year,
+        "plan": plan,
+        "pillars": pillars,
+        "earlier_columns": columns,
+        "publication": shown,
+        "results_page": access.can_read(request.user, branch, fiscal_year, plan, RESULTS),
+    }
+    return render(request, "kpis/plan_year.html", context)
 
 
 @method_decorator(reader_required, name="dispatch")
@@ -145,3 +247,4 @@ def indicator_compare(request, slug, year):
         "order_note": summary.ORDER_NOTES[Direction(indicator.direction)],
     }
     return render(request, "kpis/indicator_compare.html", context)
+

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from branches.models import Branch
 from branches.roles import is_admin, membership_of
-from kpis import eras, vocabulary, writes
+from kpis import eras, snapshots, vocabulary, writes
 from kpis.models import (
     MARK_VALUES,
     BranchPlan,
@@ -29,6 +29,7 @@ from kpis.models import (
     Indicator,
     Kpi,
     MonthlyValue,
+    PublishedSnapshot,
 )
 from kpis.notation import as_written, format_value, parse_value
 
@@ -528,18 +529,65 @@ class Transition:
     label: str
     role: Role
     sources: tuple[str, ...]
-    target: str
+    # None: the step leaves the status as it is (the plan document's own publication).
+    target: str | None
+    # The plan document (事業計画（案）) steps need it unpublished (False) or published (True).
+    plan_published: bool | None = None
+    # The document whose publication the step stores as a snapshot for readers.
+    snapshot: str = ""
+    needs_reason: bool = False
+    primary: bool = False
+
+    def applies(self, plan: BranchPlan | None) -> bool:
+        status = plan.status if plan else BranchPlan.Status.DRAFT
+        if status not in self.sources:
+            return False
+        published = bool(plan and plan.plan_published_at)
+        return self.plan_published is None or self.plan_published == published
 
 
 S = BranchPlan.Status
+RESULTS, PLAN = PublishedSnapshot.Document.RESULTS, PublishedSnapshot.Document.PLAN
 TRANSITIONS = {
     t.name: t
     for t in [
-        Transition("submit", "提出", Role.MANAGER, (S.DRAFT,), S.SUBMITTED),
+        Transition("submit", "提出", Role.MANAGER, (S.DRAFT,), S.SUBMITTED, primary=True),
         Transition("withdraw", "提出の取り下げ", Role.MANAGER, (S.SUBMITTED,), S.DRAFT),
-        Transition("return", "差し戻し", Role.ADMIN, (S.SUBMITTED,), S.DRAFT),
-        Transition("publish", "公表", Role.ADMIN, (S.SUBMITTED,), S.PUBLISHED),
-        Transition("reopen", "公表の取り消し", Role.ADMIN, (S.PUBLISHED,), S.DRAFT),
+        Transition("return", "差し戻し", Role.ADMIN, (S.SUBMITTED,), S.DRAFT, needs_reason=True),
+        Transition(
+            "publish",
+            "公表",
+            Role.ADMIN,
+            (S.SUBMITTED,),
+            S.PUBLISHED,
+            snapshot=RESULTS,
+            primary=True,
+        ),
+        Transition(
+            "republish", "再公表", Role.ADMIN, (S.PUBLISHED,), S.PUBLISHED, snapshot=RESULTS
+        ),
+        Transition(
+            "reopen", "公表の取り消し", Role.ADMIN, (S.PUBLISHED,), S.DRAFT, needs_reason=True
+        ),
+        # The plan goes to the council before the year starts, whatever the results' state.
+        Transition(
+            "publish_plan",
+            "事業計画の公表",
+            Role.ADMIN,
+            tuple(S.values),
+            None,
+            plan_published=False,
+            snapshot=PLAN,
+        ),
+        Transition(
+            "withdraw_plan",
+            "事業計画の公表の取り消し",
+            Role.ADMIN,
+            tuple(S.values),
+            None,
+            plan_published=True,
+            needs_reason=True,
+        ),
     ]
 }
 
@@ -550,14 +598,16 @@ def available_transitions(scope: EntryScope) -> list[Transition]:
         t
         for t in TRANSITIONS.values()
         if t.role is scope.role
-        and scope.plan_status in t.sources
+        and t.applies(scope.plan)
         and (scope.is_admin or scope.fiscal_year.is_open)
     ]
 
 
 def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
     """Move the branch's plan one step: draft → submitted (manager) → published (admin);
-    managers withdraw a submission, admins return it or reopen a published year."""
+    managers withdraw a submission, admins return it, republish or reopen a published year,
+    and publish the plan document (事業計画) or withdraw it. Every publication stores what
+    readers see as a snapshot (kpis.snapshots)."""
     step = TRANSITIONS[name]
     reason = reason.strip()
     if len(reason) > MAX_TRANSITION_REASON:
@@ -574,23 +624,30 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
         plan = BranchPlan.objects.select_for_update().filter(
             branch=scope.branch, fiscal_year=scope.fiscal_year
         ).first() or BranchPlan(branch=scope.branch, fiscal_year=scope.fiscal_year)
-        if plan.status not in step.sources:
-            raise TransitionRefused(
-                f"{scope.branch.name}は現在「{plan.get_status_display()}」のため、"
-                f"{step.label}はできません。"
-            )
+        if not step.applies(plan):
+            raise TransitionRefused(_refusal(scope, step, plan))
         if name in ("submit", "publish"):
             _refuse_stale_marks(scope, step)
         now = timezone.now()
-        plan.status = step.target
+        if name == "reopen" and snapshots.latest(plan, RESULTS) is None:
+            # Published before snapshots were kept: what it showed is kept for readers now.
+            snapshots.capture(plan, RESULTS, plan.published_by, plan.published_at)
+        if step.target is not None:
+            plan.status = step.target
         if name == "submit":
             plan.submitted_by, plan.submitted_at = scope.user, now
-        elif name == "publish":
+        elif name in ("publish", "republish"):
             plan.published_by, plan.published_at = scope.user, now
+            plan.reopened_at = None
         elif name in ("withdraw", "return"):
             plan.submitted_by, plan.submitted_at = None, None
         elif name == "reopen":
             plan.published_by, plan.published_at = None, None
+            plan.reopened_at = now
+        elif name == "publish_plan":
+            plan.plan_published_by, plan.plan_published_at = scope.user, now
+        elif name == "withdraw_plan":
+            plan.plan_published_by, plan.plan_published_at = None, None
         plan._history_user = scope.user
         plan._change_reason = f"{step.label}: {reason}" if reason else step.label
         try:
@@ -599,11 +656,24 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
         except IntegrityError as clash:
             # Someone created the branch's plan row at the same moment.
             raise TransitionRefused("同時に操作されました。もう一度操作してください。") from clash
-        if name == "publish":
+        if name in ("publish", "republish"):
             writes.acknowledge_publication(
                 plan, writes.Source(writes.Channel.ENTRY, scope.user, step.label)
             )
+        if step.snapshot:
+            snapshots.capture(plan, step.snapshot, scope.user, now)
         return plan
+
+
+def _refusal(scope: EntryScope, step: Transition, plan: BranchPlan) -> str:
+    if step.plan_published is True:
+        return f"{scope.branch.name}の事業計画は公表されていないため、{step.label}はできません。"
+    if step.plan_published is False and plan.plan_published_at:
+        return f"{scope.branch.name}の事業計画はすでに公表されています。"
+    return (
+        f"{scope.branch.name}は現在「{plan.get_status_display()}」のため、"
+        f"{step.label}はできません。"
+    )
 
 
 def _refuse_stale_marks(scope: EntryScope, step: Transition) -> None:

@@ -494,9 +494,9 @@ def transition(request, code, year, action):
         messages.error(request, str(refused))
     else:
         step = services.TRANSITIONS[action]
-        messages.success(
-            request, f"{scope.branch.name}の{step.label}をしました（{plan.get_status_display()}）。"
-        )
+        # The plan document's steps leave the status as it was: it says nothing new.
+        state = f"（{plan.get_status_display()}）" if step.target else ""
+        messages.success(request, f"{scope.branch.name}の{step.label}をしました{state}。")
     return redirect(_grid_url(scope))
 
 

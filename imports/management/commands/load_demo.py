@@ -5,13 +5,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from imports.pipeline import analyse, import_file, read_and_validate, summary_lines
-from kpis.models import BranchPlan
+from kpis import snapshots
+from kpis.models import BranchPlan, PublishedSnapshot
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 
 # The plans whose documents the demo transcribes as reported to the councils (branch code,
-# fiscal year). Chiba's FY2024 document is a draft plan (事業計画（案）) and stays a draft.
+# fiscal year). Chiba's FY2024 document is a draft plan (事業計画（案）): its results stay a
+# draft, the plan itself goes to the council before the year (PLAN_PUBLICATIONS).
 PUBLISHED_PLANS = [("11", 2023), ("10", 2023), ("12", 2022), ("12", 2023)]
+PLAN_PUBLICATIONS = [("12", 2024)]
 
 
 class Command(BaseCommand):
@@ -41,7 +44,8 @@ class Command(BaseCommand):
             for line in summary_lines(analysis):
                 self.stdout.write(f"  {line}")
         published = self._publish()
-        message = f"デモデータを読み込みました（公表 {published} 件）。"
+        plans = self._publish_plans()
+        message = f"デモデータを読み込みました（公表 {published} 件、事業計画の公表 {plans} 件）。"
         self.stdout.write(self.style.SUCCESS(message))
 
     def _in_order(self):
@@ -73,5 +77,26 @@ class Command(BaseCommand):
             plan.published_at = now
             plan._change_reason = "デモデータの公表"
             plan.save()
+            # Readers read what was published, as after the workflow's publication.
+            snapshots.capture(plan, PublishedSnapshot.Document.RESULTS, None, now)
+            count += 1
+        return count
+
+    @transaction.atomic
+    def _publish_plans(self) -> int:
+        now = timezone.now()
+        count = 0
+        for code, year in PLAN_PUBLICATIONS:
+            plan = (
+                BranchPlan.objects.filter(branch__code=code, fiscal_year__start_year=year)
+                .filter(plan_published_at__isnull=True)
+                .first()
+            )
+            if plan is None:
+                continue
+            plan.plan_published_at = now
+            plan._change_reason = "デモデータの事業計画の公表"
+            plan.save()
+            snapshots.capture(plan, PublishedSnapshot.Document.PLAN, None, now)
             count += 1
         return count
