@@ -8,9 +8,11 @@ margin boxes.
 """
 
 import mimetypes
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import tinycss2
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -22,6 +24,10 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 TEMPLATE = "kpis/branch_year.html"
+STYLESHEET_LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)"')
+SVG_START = re.compile(r"(<svg\b[^>]*>)")
+CUSTOM_PROPERTY = re.compile(r"var\((--[\w-]+)\)")
+SVG_PAINTING = ("fill", "stroke", "font", "opacity", "text-anchor", "dominant-baseline")
 
 
 class StaticFilesFetcher(URLFetcher):
@@ -85,16 +91,60 @@ def footer_css(context) -> str:
     return f"@page {{ @bottom-left {{ content: {_css_string(words)}; }} }}"
 
 
+def chart_style(stylesheets: list[str]) -> str:
+    """The drawing rules for charts in the page's stylesheets, with the custom properties
+    replaced by their values.
+
+    WeasyPrint draws an inline SVG with the styles inside it only, and knows no var() there:
+    without these rules a chart's lines would be filled black and its labels full size. Only
+    painting properties are kept: the box of the <svg> is laid out by the page's own CSS.
+    """
+    variables: dict[str, str] = {}
+    rules: list[str] = []
+    for text in stylesheets:
+        for rule in tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True):
+            if rule.type != "qualified-rule":
+                continue
+            selector = tinycss2.serialize(rule.prelude).strip()
+            declarations = [
+                item
+                for item in tinycss2.parse_blocks_contents(
+                    rule.content, skip_whitespace=True, skip_comments=True
+                )
+                if item.type == "declaration"
+            ]
+            if selector == ":root":
+                variables.update(
+                    (item.name, tinycss2.serialize(item.value).strip())
+                    for item in declarations
+                    if item.name.startswith("--")
+                )
+            elif "chart" in selector:
+                painting = [
+                    f"{item.name}:{tinycss2.serialize(item.value).strip()}"
+                    for item in declarations
+                    if item.lower_name.startswith(SVG_PAINTING)
+                ]
+                if painting:
+                    rules.append(f"{selector}{{{';'.join(painting)}}}")
+    return CUSTOM_PROPERTY.sub(lambda m: variables.get(m[1], "initial"), "".join(rules))
+
+
+def _with_chart_style(html: str, fetcher: StaticFilesFetcher, base_url: str) -> str:
+    stylesheets = [
+        fetcher.fetch(base_url.rstrip("/") + href).read().decode()
+        for href in STYLESHEET_LINK.findall(html)
+    ]
+    style = f"<style>{chart_style(stylesheets)}</style>"
+    return SVG_START.sub(lambda m: m[1] + style, html)
+
+
 def branch_year_pdf(request, context) -> bytes:
     """The branch page of `context` (as the branch_year view builds it) as PDF bytes."""
-    html = render_to_string(TEMPLATE, context, request)
     base_url = request.build_absolute_uri("/")
-    document = HTML(
-        string=html,
-        base_url=base_url,
-        url_fetcher=StaticFilesFetcher(base_url),
-        media_type="print",
-    )
+    fetcher = StaticFilesFetcher(base_url)
+    html = _with_chart_style(render_to_string(TEMPLATE, context, request), fetcher, base_url)
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
     return document.write_pdf(stylesheets=[CSS(string=footer_css(context))])
 
 

@@ -18,6 +18,10 @@ from kpis import pdf
 from kpis.models import BranchPlan
 from tests import factories
 
+# Every test marked, so that pytest-django sets up the test database for the module's
+# fixtures even when only tests without a database of their own are selected.
+pytestmark = pytest.mark.django_db
+
 A4_POINTS = (595.28, 841.89)
 
 # 令和5年度 埼玉支部事業計画実施状況（概要版）(seed 000): the 結果 of every row, activities and
