@@ -164,3 +164,14 @@ def test_the_fetcher_reads_static_files_from_disk_and_nothing_else():
             fetcher.fetch(url)
     with pytest.raises(ValueError):
         fetcher.fetch("http://testserver/static/../config/settings.py")
+
+
+def test_charts_are_drawn_with_the_pages_colours_and_unfilled_lines():
+    stylesheets = [
+        ":root { --accent: #123456; }",
+        ".chart-series { fill: none; stroke: var(--accent); }"
+        ".chart-small { width: 36mm; height: auto; font-size: 10px; }"
+        "td.num { color: red; }",
+    ]
+    style = pdf.chart_style(stylesheets)
+    assert style == ".chart-series{fill:none;stroke:#123456}.chart-small{font-size:10px}"
