@@ -4,10 +4,15 @@ No JavaScript and nothing from a CDN: the markup prints like the rest of the pag
 Content-Security-Policy without inline scripts leaves it alone. Colours come from classes
 styled in static/css/pages.css. Values are also written as text (point labels, <title>
 tooltips) because a chart on paper cannot be hovered.
+
+No text is drawn over another: every label goes through `Labels`, which estimates the box
+a browser gives it and moves or leaves out a label that would overlap one placed before
+(a left-out value stays in its point's or bar's <title>).
 """
 
 import html
 import math
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,6 +24,19 @@ from kpis.notation import as_written, format_value
 # Values closer than this share of their size are drawn as one level: a float cannot place
 # 7999999999.999999 and 8000000000 apart, and an axis between them would have no length.
 FLAT_SPAN = 1e-9
+
+# Font sizes in px, as static/css/pages.css sets them (.chart-svg, .chart-small); each
+# <svg> carries its own as an attribute too.
+FONT_SIZE = 11
+SMALL_FONT_SIZE = 10
+# The box of a line of text, in em, erring wide: Noto Sans CJK JP (the pages' first font
+# present here) gives a text 1.16 em above its baseline and 0.29 em below; full-width
+# characters are 1 em wide, `%` and wide Latin letters up to 0.95 em, other half-width
+# characters up to 0.65 em (DejaVu Sans digits 0.64 em).
+ASCENT, DESCENT = 1.16, 0.29
+WIDE_HALF_WIDTH = frozenset("%@MWmw")
+# Space kept between two labels, in px.
+LABEL_GAP = 2.0
 
 
 def plain_decimal(value: Decimal | None) -> Decimal | None:
@@ -45,6 +63,102 @@ def value_label(value: Decimal, unit: str, text: str = "") -> str:
     return as_written(text) if text else format_number(value, unit)
 
 
+# --- where labels go -----------------------------------------------------------------------
+
+
+def text_width(text: str, size: float) -> float:
+    """The width a browser gives `text` at font size `size`, estimated from its characters."""
+    ems = 0.0
+    for char in text:
+        if unicodedata.east_asian_width(char) in "WFA":
+            ems += 1.0
+        elif char in WIDE_HALF_WIDTH:
+            ems += 0.95
+        else:
+            ems += 0.65
+    return ems * size
+
+
+@dataclass(frozen=True)
+class Box:
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def overlaps(self, other: "Box") -> bool:
+        return (
+            self.left < other.right
+            and other.left < self.right
+            and self.top < other.bottom
+            and other.top < self.bottom
+        )
+
+    def within(self, other: "Box") -> bool:
+        return (
+            other.left <= self.left
+            and self.right <= other.right
+            and other.top <= self.top
+            and self.bottom <= other.bottom
+        )
+
+    def grown(self, by: float) -> "Box":
+        return Box(self.left - by, self.top - by, self.right + by, self.bottom + by)
+
+
+def text_box(text: str, x: float, y: float, anchor: str, size: float) -> Box:
+    """The box of an SVG <text> at (x, y) — y is its baseline — with its text-anchor."""
+    width = text_width(text, size)
+    left = x - {"start": 0.0, "middle": width / 2, "end": width}[anchor]
+    return Box(left, y - ASCENT * size, left + width, y + DESCENT * size)
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A place a label may go: its anchor point and text-anchor."""
+
+    x: float
+    y: float
+    anchor: str = "middle"
+
+
+class Labels:
+    """The texts of one chart, placed in turn: each goes to the first of its spots where
+    it stays inside the chart and clear of every text placed before, or is left out.
+    What is placed first wins, so callers place what matters most first."""
+
+    def __init__(self, width: float, height: float, size: float):
+        self.bounds = Box(0.0, 0.0, float(width), float(height))
+        self.size = size
+        self.boxes: list[Box] = []
+        self.parts: list[SafeString] = []
+
+    def place(self, text: str, css: str, spots: list[Spot]) -> Spot | None:
+        for spot in spots:
+            # Rounded as the markup writes it, so the box checked is the box drawn.
+            spot = Spot(round(spot.x, 1), round(spot.y, 1), spot.anchor)
+            box = text_box(text, spot.x, spot.y, spot.anchor, self.size)
+            if box.within(self.bounds) and not any(
+                box.grown(LABEL_GAP).overlaps(other) for other in self.boxes
+            ):
+                self.boxes.append(box)
+                self.parts.append(
+                    _html(
+                        '<text class="{}" x="{}" y="{}" text-anchor="{}">{}</text>',
+                        css,
+                        spot.x,
+                        spot.y,
+                        spot.anchor,
+                        text,
+                    )
+                )
+                return spot
+        return None
+
+
+# --- scales --------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Series:
     label: str
@@ -53,6 +167,14 @@ class Series:
 
     def text(self, i: int) -> str:
         return self.texts[i] if self.texts else ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A level drawn across a chart (a target, the national average) with its label."""
+
+    label: str
+    value: Decimal
 
 
 @dataclass(frozen=True)
@@ -115,18 +237,24 @@ def _escaped(value) -> str:
     return html.escape(str(value))
 
 
-def _svg(width: int, height: int, title: str, css_class: str, parts: list[str]) -> SafeString:
+def _svg(
+    width: int, height: int, title: str, css_class: str, parts: list[str], size: int = FONT_SIZE
+) -> SafeString:
     return format_html(
-        '<svg class="chart-svg {}" viewBox="0 0 {} {}" width="{}" height="{}" role="img">'
-        "<title>{}</title>{}</svg>",
+        '<svg class="chart-svg {}" viewBox="0 0 {} {}" width="{}" height="{}" font-size="{}"'
+        ' role="img"><title>{}</title>{}</svg>',
         css_class,
         width,
         height,
         width,
         height,
+        size,
         title,
         mark_safe("".join(parts)),
     )
+
+
+# --- charts --------------------------------------------------------------------------------
 
 
 def line_chart(
@@ -135,20 +263,25 @@ def line_chart(
     *,
     unit: str,
     title: str,
-    reference: tuple[str, Decimal] | tuple[str, Decimal, str] | None = None,
+    reference: Reference | None = None,
 ) -> SafeString:
-    """Lines over months with a value axis, a legend and an optional reference line
-    (label, value and optionally the value as written)."""
+    """Lines over months with a value axis, a legend, values written at the points where
+    they fit, and an optional reference line with its label. The first series is the one
+    read first: its labels are placed before the others'."""
     values = [v for s in series for v in s.values if v is not None]
     if not values or not x_labels:
         return SafeString("")
     if reference:
-        values.append(reference[1])
-    width, height = 620, 190
-    left, right, top, bottom = 64, 92, 26, 22
-    plot_w, plot_h = width - left - right, height - top - bottom
+        values.append(reference.value)
     scale = Scale.around(values, from_zero=False)
+    tick_labels = [(tick, scale.label(tick, unit)) for tick in scale.ticks()]
+    width, height = 640, 210
+    left = 10 + max(text_width(text, FONT_SIZE) for _, text in tick_labels)
+    right, top, bottom = 14, 48, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(x_labels) - 1, 1)
+    labels = Labels(width, height, FONT_SIZE)
+    size = FONT_SIZE
 
     def x(i: int) -> float:
         return left + i * step
@@ -157,60 +290,62 @@ def line_chart(
         return scale.position(value, top + plot_h, -plot_h)
 
     parts = []
-    for tick in scale.ticks():
+    for tick, text in tick_labels:
         parts.append(
             _html(
-                '<line class="chart-grid" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-                '<text class="chart-tick" x="{}" y="{}" text-anchor="end">{}</text>',
+                '<line class="chart-grid" x1="{}" y1="{}" x2="{}" y2="{}"/>',
                 float(left),
                 y(tick),
                 float(left + plot_w),
                 y(tick),
-                float(left - 6),
-                y(tick) + 4,
-                scale.label(tick, unit),
             )
         )
-    for i, label in enumerate(x_labels):
-        parts.append(
-            _html(
-                '<text class="chart-tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-                x(i),
-                height - 6,
-                label,
-            )
-        )
-    if reference:
-        label, value, *text = reference
-        parts.append(
-            _html(
-                '<line class="chart-reference" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-                '<text class="chart-reference-label" x="{}" y="{}">{} {}</text>',
-                float(left),
-                y(value),
-                float(left + plot_w),
-                y(value),
-                float(left + plot_w + 6),
-                y(value) + 4,
-                label,
-                value_label(value, unit, *text),
-            )
-        )
-    legend_x = left
+        labels.place(text, "chart-tick", [Spot(left - 6, y(tick) + 4, "end")])
+    for i, text in enumerate(x_labels):
+        labels.place(text, "chart-tick", [Spot(x(i), height - 4)])
+
+    legend_x = 4.0
     for number, line in enumerate(series):
         css = f"chart-series chart-series-{number}"
         parts.append(
             _html(
-                '<line class="{}" x1="{}" y1="10" x2="{}" y2="10"/>'
-                '<text class="chart-legend" x="{}" y="14">{}</text>',
+                '<line class="{}" x1="{}" y1="12" x2="{}" y2="12"/>',
                 css,
-                float(legend_x),
-                float(legend_x + 18),
-                float(legend_x + 22),
-                line.label,
+                legend_x,
+                legend_x + 18,
             )
         )
-        legend_x += 36 + 13 * len(line.label)
+        labels.place(line.label, f"chart-legend {css}", [Spot(legend_x + 22, 16, "start")])
+        legend_x += 34 + text_width(line.label, size)
+
+    if reference:
+        level = y(reference.value)
+        parts.append(
+            _html(
+                '<line class="chart-reference" x1="{}" y1="{}" x2="{}" y2="{}">'
+                "<title>{}</title></line>",
+                float(left),
+                level,
+                float(left + plot_w),
+                level,
+                reference.label,
+            )
+        )
+        above, below = level - 4, level + ASCENT * size + 3
+        labels.place(
+            reference.label,
+            "chart-reference-label",
+            [
+                Spot(left + plot_w, above, "end"),
+                Spot(left + plot_w, below, "end"),
+                Spot(left + 4, above, "start"),
+                Spot(left + 4, below, "start"),
+            ],
+        )
+
+    points = []
+    for number, line in enumerate(series):
+        css = f"chart-series chart-series-{number}"
         parts.extend(
             _polyline(
                 css, [(x(i), y(v)) if v is not None else None for i, v in enumerate(line.values)]
@@ -218,16 +353,15 @@ def line_chart(
         )
         for i, value in enumerate(line.values):
             if value is not None:
-                parts.append(
-                    _point(
-                        css,
-                        x(i),
-                        y(value),
-                        f"{x_labels[i]} {line.label}",
-                        value_label(value, unit, line.text(i)),
-                    )
-                )
-    return _svg(width, height, title, "chart-line", parts)
+                text = value_label(value, unit, line.text(i))
+                points.append((number, css, i, value, text))
+                parts.append(_point(css, x(i), y(value), f"{x_labels[i]} {line.label}", text))
+    # The first series' values above their points, the others' below, else the other side.
+    for number, _css, i, value, text in points:
+        above = Spot(x(i), y(value) - 6)
+        below = Spot(x(i), y(value) + ASCENT * size + 4)
+        labels.place(text, "chart-value", [above, below] if number == 0 else [below, above])
+    return _svg(width, height, title, "chart-line", parts + labels.parts)
 
 
 def trend_chart(
@@ -238,8 +372,8 @@ def trend_chart(
     title: str,
     texts: list[str] | None = None,
 ) -> SafeString:
-    """A small line over fiscal years, every value written above its point (fits a cell);
-    `texts` are the values as written, for their labels."""
+    """A small line over fiscal years, each value written above its point where it fits
+    (fits a cell); `texts` are the values as written, for their labels."""
     if len(values) < 2:
         return SafeString("")
     width, height = 168, 62
@@ -247,6 +381,7 @@ def trend_chart(
     plot_w, plot_h = width - left - right, height - top - bottom
     scale = Scale.around(values, from_zero=False)
     step = plot_w / (len(values) - 1)
+    labels = Labels(width, height, SMALL_FONT_SIZE)
 
     def x(i: int) -> float:
         return left + i * step
@@ -266,24 +401,23 @@ def trend_chart(
     parts.extend(
         _polyline("chart-series chart-series-0", [(x(i), y(v)) for i, v in enumerate(values)])
     )
-    label_every = 1 if len(values) <= 4 else len(values) - 1
-    for i, (year, value) in enumerate(zip(years, values, strict=True)):
-        text = value_label(value, unit, texts[i] if texts else "")
-        parts.append(_point("chart-series chart-series-0", x(i), y(value), f"{year}年度", text))
-        if i % label_every == 0 or i == len(values) - 1:
-            parts.append(
-                _html(
-                    '<text class="chart-value" x="{}" y="{}" text-anchor="middle">{}</text>'
-                    '<text class="chart-tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-                    x(i),
-                    y(value) - 5,
-                    text,
-                    x(i),
-                    float(height - 2),
-                    year,
-                )
+    # The newest year first: it is the one read.
+    order = sorted(range(len(values)), key=lambda i: (i != len(values) - 1, i))
+    for i in order:
+        text = value_label(values[i], unit, texts[i] if texts else "")
+        parts.append(
+            _point("chart-series chart-series-0", x(i), y(values[i]), f"{years[i]}年度", text)
+        )
+        if labels.place(str(years[i]), "chart-tick", [Spot(x(i), float(height - 2))]):
+            labels.place(
+                text,
+                "chart-value",
+                [Spot(x(i), y(values[i]) - 5), Spot(x(i), y(values[i]) + 13)],
             )
-    return _svg(width, height, title, "chart-small", parts)
+    return _svg(width, height, title, "chart-small", parts + labels.parts, SMALL_FONT_SIZE)
+
+
+TARGET_LEGEND = "目標（各支部）"
 
 
 def bar_chart(
@@ -291,73 +425,78 @@ def bar_chart(
     *,
     unit: str,
     title: str,
-    reference: tuple[str, Decimal] | tuple[str, Decimal, str] | None = None,
+    reference: Reference | None = None,
     texts: list[tuple[str, str]] | None = None,
 ) -> SafeString:
-    """Horizontal bars from zero, one per row in the order given, values written at the end;
-    a row's own target (when it has one in the same unit) is a short mark across its bar.
-    `texts` are each row's value and target as written, for their labels."""
+    """Horizontal bars from zero, one per row in the order given, each row's label at its
+    left and value in a column at the right (no line runs through them); a row's own
+    target (when it has one in the same unit) is a short mark across its bar. `texts` are
+    each row's value and target as written, for their labels and tooltips."""
     if not rows:
         return SafeString("")
     values = [value for _, value, _ in rows] + [t for _, _, t in rows if t is not None]
     if reference:
-        values.append(reference[1])
+        values.append(reference.value)
     scale = Scale.around(values, from_zero=True)
+    size = FONT_SIZE
+    shown = [
+        (label, value_label(value, unit, texts[i][0] if texts else ""))
+        for i, (label, value, _) in enumerate(rows)
+    ]
     bar_h, gap = 16, 6
-    left, right, top, bottom = 76, 96, 24, 20
+    left = 12 + max(text_width(label, size) for label, _ in shown)
+    right = 16 + max(text_width(text, size) for _, text in shown)
+    top, bottom = 50, 24
     width = 640
     plot_w = width - left - right
     height = top + bottom + len(rows) * (bar_h + gap)
+    labels = Labels(width, height, size)
 
     def x(value) -> float:
         return scale.position(value, left, plot_w)
 
     parts = []
-    for tick in scale.ticks():
+    ticks = scale.ticks()
+    for tick in ticks:
         parts.append(
             _html(
-                '<line class="chart-grid" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-                '<text class="chart-tick" x="{}" y="{}" text-anchor="middle">{}</text>',
+                '<line class="chart-grid" x1="{}" y1="{}" x2="{}" y2="{}"/>',
                 x(tick),
                 float(top - 4),
                 x(tick),
                 float(height - bottom),
-                x(tick),
-                float(height - 6),
-                scale.label(tick, unit),
             )
         )
+    # The ends of the axis first, then the ticks between them where they fit.
+    for tick in [ticks[0], ticks[-1], *ticks[1:-1]]:
+        labels.place(scale.label(tick, unit), "chart-tick", [Spot(x(tick), float(height - 6))])
     zero = x(0)
-    for i, (label, value, target) in enumerate(rows):
+    has_target = False
+    for i, ((label, value, target), (_, text)) in enumerate(zip(rows, shown, strict=True)):
         row_y = float(top + i * (bar_h + gap))
         start, end = sorted((zero, x(value)))
-        text, target_text = texts[i] if texts else ("", "")
-        text = value_label(value, unit, text)
         parts.append(
             _html(
-                '<text class="chart-tick" x="{}" y="{}" text-anchor="end">{}</text>'
                 '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}">'
-                "<title>{} {}</title></rect>"
-                '<text class="chart-value" x="{}" y="{}">{}</text>',
-                float(left - 6),
-                row_y + bar_h - 4,
-                label,
+                "<title>{} {}</title></rect>",
                 start,
                 row_y,
                 max(end - start, 0.5),
                 bar_h,
                 label,
                 text,
-                max(end, zero) + 4,
-                row_y + bar_h - 4,
-                text,
             )
         )
+        baseline = row_y + bar_h - 4
+        labels.place(label, "chart-tick", [Spot(left - 6, baseline, "end")])
+        labels.place(text, "chart-value", [Spot(width - 4, baseline, "end")])
         if target is not None:
+            has_target = True
+            target_text = texts[i][1] if texts else ""
             parts.append(
                 _html(
                     '<line class="chart-target" x1="{}" y1="{}" x2="{}" y2="{}">'
-                    "<title>{} 目標 {}</title></line>",
+                    "<title>{} 目標：{}</title></line>",
                     x(target),
                     row_y - 2,
                     x(target),
@@ -375,24 +514,35 @@ def bar_chart(
             float(height - bottom),
         )
     )
-    if reference:
-        label, value, *text = reference
+    # The legend of the marks in the top row, the reference's label in the row below it.
+    legend_x = 4.0
+    if has_target:
         parts.append(
             _html(
-                '<line class="chart-reference" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-                '<text class="chart-reference-label" x="{}" y="{}" text-anchor="middle">'
-                "{} {}</text>",
-                x(value),
-                float(top - 4),
-                x(value),
-                float(height - bottom),
-                x(value),
-                float(top - 10),
-                label,
-                value_label(value, unit, *text),
+                '<line class="chart-target chart-legend-mark" x1="{}" y1="5" x2="{}" y2="17"/>',
+                8.0,
+                8.0,
             )
         )
-    return _svg(width, height, title, "chart-bars", parts)
+        labels.place(TARGET_LEGEND, "chart-legend", [Spot(14, 15, "start")])
+        legend_x = 24 + text_width(TARGET_LEGEND, size)
+    if reference:
+        level = x(reference.value)
+        parts.append(
+            _html(
+                '<line class="chart-reference" x1="{}" y1="{}" x2="{}" y2="{}">'
+                "<title>{}</title></line>",
+                level,
+                float(top - 6),
+                level,
+                float(height - bottom),
+                reference.label,
+            )
+        )
+        spots = [Spot(level, top - 12), Spot(level + 4, top - 12, "start")]
+        spots += [Spot(level - 4, top - 12, "end"), Spot(legend_x, 15, "start")]
+        labels.place(reference.label, "chart-reference-label", spots)
+    return _svg(width, height, title, "chart-bars", parts + labels.parts)
 
 
 def _polyline(css: str, points: list[tuple[float, float] | None]) -> list[SafeString]:

@@ -16,6 +16,7 @@ from branches.models import Branch
 from kpis import charts
 from kpis.access import visible
 from kpis.charts import format_number
+from kpis.eras import era_label
 from kpis.evaluation import MARKS, Direction
 from kpis.models import (
     Activity,
@@ -28,7 +29,7 @@ from kpis.models import (
     MonthlyBreakdown,
     MonthlyValue,
 )
-from kpis.notation import Kind, as_written
+from kpis.notation import COMPARATOR_WORDS, Kind, as_written, parse_value
 
 BASELINE_SOURCES = {
     "written": "目標に記載",
@@ -232,7 +233,7 @@ class KpiView(WrittenActual):
     # Whether the reader may read the previous year's KPI that a baseline may come from.
     previous_year_readable: bool = False
     trend_chart: str = ""
-    monthly_chart: str = ""
+    monthly_charts: list["MonthlyChart"] = field(default_factory=list)
     monthly_rows: list[MonthlyRow] = field(default_factory=list)
     breakdown_rows: list[BreakdownRow] = field(default_factory=list)
 
@@ -344,6 +345,7 @@ def branch_report(
     if measures is None:
         measures = report_measures(branch, fiscal_year)
     history = _branch_history(user, branch, fiscal_year)
+    previous_months = previous_year_months(user, branch, fiscal_year)
 
     pillars: list[PillarView] = []
     activity_marks = MarkCounts()
@@ -352,7 +354,9 @@ def branch_report(
         pillar = measure.pillar
         if not pillars or pillars[-1].number != pillar.number:
             pillars.append(PillarView(pillar.number, measure.pillar_display))
-        kpi_views = [_kpi_view(kpi, fiscal_year, history) for kpi in measure.kpis.all()]
+        kpi_views = [
+            _kpi_view(kpi, fiscal_year, history, previous_months) for kpi in measure.kpis.all()
+        ]
         activities = [ActivityView(activity) for activity in measure.activities.all()]
         pillars[-1].measures.append(MeasureView(measure, activities, kpi_views))
         activity_marks += MarkCounts.of((activity.mark, 1) for activity in activities)
@@ -392,9 +396,54 @@ def _branch_history(user, branch: Branch, fiscal_year: FiscalYear):
     return history
 
 
-def _kpi_view(kpi: Kpi, fiscal_year: FiscalYear, history) -> KpiView:
+@dataclass
+class PreviousMonths:
+    """A KPI's monthly values in the previous fiscal year, for its charts."""
+
+    values: dict[str, dict[int, tuple[Decimal | None, str]]] = field(default_factory=dict)
+    figures: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def previous_year_months(
+    user, branch: Branch, fiscal_year: FiscalYear
+) -> dict[int, PreviousMonths]:
+    """{indicator id: the branch's monthly values of that indicator in the year before}, in
+    one query and only from KPIs the reader may read. By branch and year rather than by the
+    KPIs shown, which may be a published snapshot's unsaved copies."""
+    rows = visible(
+        user,
+        MonthlyValue.objects.filter(
+            kpi__branch=branch,
+            kpi__fiscal_year__start_year=fiscal_year.start_year - 1,
+        ),
+        "kpi__branch",
+        "kpi__fiscal_year",
+    ).values_list(
+        "kpi__indicator_id",
+        "series",
+        "month",
+        "value",
+        "text",
+        "kpi__single_year_figure",
+        "kpi__single_year_figure_label",
+        "kpi__cumulative_year_figure",
+        "kpi__cumulative_year_figure_label",
+    )
+    found: dict[int, PreviousMonths] = defaultdict(PreviousMonths)
+    for indicator_id, series, month, value, text, *figures in rows:
+        previous = found[indicator_id]
+        previous.values.setdefault(series, {})[month] = (value, text)
+        previous.figures[MonthlyValue.Series.SINGLE] = (figures[0], figures[1])
+        previous.figures[MonthlyValue.Series.CUMULATIVE] = (figures[2], figures[3])
+    return dict(found)
+
+
+def _kpi_view(
+    kpi: Kpi, fiscal_year: FiscalYear, history, previous_months: dict[int, PreviousMonths]
+) -> KpiView:
     years = history.get(kpi.indicator_id, {})
     year = fiscal_year.start_year
+    previous = previous_months.get(kpi.indicator_id, PreviousMonths())
     stored_previous = years.get(year - 1)
     previous_text = kpi.previous_actual_text or (stored_previous[1] if stored_previous else "")
 
@@ -407,7 +456,7 @@ def _kpi_view(kpi: Kpi, fiscal_year: FiscalYear, history) -> KpiView:
     if kpi.previous_actual_value is not None and year - 1 not in points:
         points[year - 1] = (kpi.previous_actual_value, kpi.previous_actual_text)
     trend_years = sorted(points)
-    return KpiView(
+    view = KpiView(
         kpi=kpi,
         previous_actual=previous_text,
         previous_year_readable=stored_previous is not None,
@@ -418,8 +467,7 @@ def _kpi_view(kpi: Kpi, fiscal_year: FiscalYear, history) -> KpiView:
             title=f"{kpi.indicator.name}の年度別実績",
             texts=[points[y][1] for y in trend_years],
         ),
-        monthly_chart=_monthly_chart(kpi, fiscal_year, unit),
-        monthly_rows=_monthly_rows(kpi, fiscal_year),
+        monthly_rows=_monthly_rows(kpi, fiscal_year, previous),
         breakdown_rows=[
             BreakdownRow(
                 breakdown.label,
@@ -432,54 +480,160 @@ def _kpi_view(kpi: Kpi, fiscal_year: FiscalYear, history) -> KpiView:
             for breakdown in kpi.breakdowns.all()
         ],
     )
+    view.monthly_charts = _monthly_charts(view, fiscal_year, unit, previous)
+    return view
 
 
-def _monthly_rows(kpi: Kpi, fiscal_year: FiscalYear) -> list[MonthlyRow]:
+def _monthly_rows(kpi: Kpi, fiscal_year: FiscalYear, previous: PreviousMonths) -> list[MonthlyRow]:
     """The monthly values as entered, one row per series, months in fiscal order, with the
-    series' written year figure; a series with only a year figure has a row too."""
+    series' written year figure; a series with only a year figure has a row too. The
+    previous year's series follow, named by their year (単月（令和4年度）)."""
     texts = defaultdict(dict)
     for value in kpi.monthly_values.all():
         texts[value.series][value.month] = value.text
-    figures = {
+    figures = _year_figures(kpi)
+    rows = [
+        MonthlyRow(label, [texts[key].get(m, "") for m in fiscal_year.months], *figures[key])
+        for key, label in MonthlyValue.Series.choices
+        if key in texts or figures[key][0]
+    ]
+    if rows:
+        before = era_label(fiscal_year.start_year - 1)
+        rows += [
+            MonthlyRow(
+                f"{label}（{before}）",
+                [
+                    previous.values[key][m][1] if m in previous.values[key] else ""
+                    for m in fiscal_year.months
+                ],
+                *previous.figures.get(key, ("", "")),
+            )
+            for key, label in MonthlyValue.Series.choices
+            if key in previous.values
+        ]
+    return rows
+
+
+def _year_figures(kpi: Kpi) -> dict[str, tuple[str, str]]:
+    """Each series' year figure as written, with its heading (合計 / 計 / 平均)."""
+    return {
         MonthlyValue.Series.SINGLE: (kpi.single_year_figure, kpi.single_year_figure_label),
         MonthlyValue.Series.CUMULATIVE: (
             kpi.cumulative_year_figure,
             kpi.cumulative_year_figure_label,
         ),
     }
-    return [
-        MonthlyRow(label, [texts[key].get(m, "") for m in fiscal_year.months], *figures[key])
-        for key, label in MonthlyValue.Series.choices
-        if key in texts or figures[key][0]
-    ]
 
 
-def _monthly_chart(kpi: Kpi, fiscal_year: FiscalYear, unit: str) -> str:
-    by_series = defaultdict(dict)
+@dataclass
+class MonthlyChart:
+    """One series of a KPI (単月 or 累計) over the months: this year beside the previous
+    year on one chart with its own scale, and each year's written year figure."""
+
+    series: str
+    svg: str
+    # (year label, heading as written or 年度計, figure as written), this year first.
+    figures: list[tuple[str, str, str]]
+
+
+def _monthly_charts(
+    view: KpiView, fiscal_year: FiscalYear, unit: str, previous: PreviousMonths
+) -> list[MonthlyChart]:
+    """単月 and 累計 each on a chart of its own (their levels differ by the year's length),
+    the progress sheet's comparison: this year's line beside the previous year's."""
+    kpi = view.kpi
+    this_year = defaultdict(dict)
     for value in kpi.monthly_values.all():
-        if value.value is not None:
-            by_series[value.series][value.month] = value
-    if not by_series:
-        return ""
-    series = []
-    for key, label in MonthlyValue.Series.choices:
-        if key in by_series:
-            cells = [by_series[key].get(month) for month in fiscal_year.months]
-            series.append(
-                charts.Series(
-                    label,
-                    [cell.value if cell else None for cell in cells],
-                    [cell.text if cell else "" for cell in cells],
-                )
-            )
-    target = kpi.target_value if kpi.target_unit == unit else None
-    return charts.line_chart(
-        [f"{month}月" for month in fiscal_year.months],
-        series,
-        unit=unit,
-        reference=("目標", target, kpi.target_text) if target is not None else None,
-        title=f"{kpi.indicator.name}の月次実績",
+        this_year[value.series][value.month] = (value.value, value.text)
+    year_labels = (fiscal_year.era_label, era_label(fiscal_year.start_year - 1))
+    # The target is read against the series the year's actual comes from: 累計 when kept.
+    target_series = (
+        MonthlyValue.Series.CUMULATIVE
+        if MonthlyValue.Series.CUMULATIVE in this_year
+        else MonthlyValue.Series.SINGLE
     )
+    figures = _year_figures(kpi)
+    built = []
+    for key, label in MonthlyValue.Series.choices:
+        years = [
+            (year_label, months.get(key, {}))
+            for year_label, months in zip(year_labels, (this_year, previous.values), strict=True)
+        ]
+        series = [
+            charts.Series(
+                year_label,
+                [cells[m][0] if m in cells else None for m in fiscal_year.months],
+                [cells[m][1] if m in cells else "" for m in fiscal_year.months],
+            )
+            for year_label, cells in years
+            if any(value is not None for value, _ in cells.values())
+        ]
+        if not series:
+            continue
+        reference = _target_reference(view, unit) if key == target_series else None
+        drawn = [value for line in series for value in line.values if value is not None]
+        if reference and not _near(reference.value, drawn):
+            reference = None
+        written = [
+            (year_label, heading or "年度計", figure)
+            for year_label, (figure, heading) in zip(
+                year_labels, (figures[key], previous.figures.get(key, ("", ""))), strict=True
+            )
+            if figure
+        ]
+        svg = charts.line_chart(
+            [f"{month}月" for month in fiscal_year.months],
+            series,
+            unit=unit,
+            reference=reference,
+            title=f"{kpi.indicator.name}の月次実績（{label}）",
+        )
+        built.append(MonthlyChart(label, svg, written))
+    return built
+
+
+def _target_reference(view: KpiView, unit: str) -> charts.Reference | None:
+    """The target as a level on the chart: an absolute target in the chart's unit, or a
+    relative one (対前年度以上) at the baseline it was evaluated against, when the reader
+    may see that baseline."""
+    kpi = view.kpi
+    if kpi.target_kind == Kind.RELATIVE:
+        if kpi.evaluation_baseline is None or (
+            kpi.baseline_source == "stored_previous" and not view.previous_year_readable
+        ):
+            return None
+        target = _relative_target(kpi, unit, view.previous_actual)
+        return charts.Reference(f"目標：{target}", kpi.evaluation_baseline)
+    if kpi.target_value is not None and kpi.target_unit == unit:
+        return charts.Reference(f"目標：{as_written(kpi.target_text)}", kpi.target_value)
+    return None
+
+
+def _relative_target(kpi: Kpi, unit: str, previous_text: str) -> str:
+    """対前年度以上 at its evaluated baseline, as the previous year's actual was written
+    when it is that actual: 前年度（0.310%）以上."""
+    word = COMPARATOR_WORDS.get(kpi.target_comparator, "")
+    shown = format_number(kpi.evaluation_baseline, unit)
+    previous = parse_value(previous_text)
+    if (
+        kpi.baseline_source in ("previous_actual", "stored_previous")
+        and previous.is_number
+        and previous.value == kpi.evaluation_baseline
+        and not previous.note
+    ):
+        shown = as_written(previous_text)
+    return f"前年度（{shown}）{word}"
+
+
+def _near(level: Decimal, values: list[Decimal]) -> bool:
+    """Whether a level drawn with the values leaves them room: no further from them than
+    their own spread (or a quarter of their size). A yearly target far above monthly
+    counts would press the line flat."""
+    if not values:
+        return False
+    low, high = min(values), max(values)
+    distance = max(low - level, level - high, Decimal(0))
+    return distance <= max(high - low, max(abs(low), abs(high)) / 4)
 
 
 # --- indicator comparison ----------------------------------------------------------------
@@ -524,27 +678,45 @@ ORDER_NOTES = {
 def comparison_chart(indicator: Indicator, ranked: list[RankedKpi]) -> str:
     unit = indicator.unit or next((item.kpi.actual_unit for item in ranked), "")
     bars = [item for item in ranked if item.rank]
+    targets = [_comparison_target(item.kpi, unit) for item in bars]
     rows = [
-        (
-            item.kpi.branch.short_name,
-            item.kpi.actual_value,
-            item.kpi.target_value if item.kpi.target_unit == unit else None,
-        )
-        for item in bars
+        (item.kpi.branch.short_name, item.kpi.actual_value, target[0] if target else None)
+        for item, target in zip(bars, targets, strict=True)
     ]
     averages = {
         item.kpi.national_average_value: item.kpi.national_average_text
         for item in ranked
         if item.kpi.national_average_value is not None
     }
-    reference = ("全国平均", *averages.popitem()) if len(averages) == 1 else None
+    reference = None
+    if len(averages) == 1:
+        value, text = averages.popitem()
+        reference = charts.Reference(f"全国平均 {charts.value_label(value, unit, text)}", value)
     return charts.bar_chart(
         rows,
         unit=unit,
         reference=reference,
         title=f"{indicator.name}の支部別実績",
-        texts=[(item.actual, item.kpi.target_text) for item in bars],
+        texts=[
+            (item.actual, target[1] if target else "")
+            for item, target in zip(bars, targets, strict=True)
+        ],
     )
+
+
+def _comparison_target(kpi: Kpi, unit: str) -> tuple[Decimal, str] | None:
+    """A branch's target as a mark on its bar, with its text: a relative target at the
+    baseline written in its own row (a stored previous year may be unpublished)."""
+    if kpi.target_kind == Kind.RELATIVE:
+        if kpi.evaluation_baseline is None or kpi.baseline_source not in (
+            "written",
+            "previous_actual",
+        ):
+            return None
+        return kpi.evaluation_baseline, _relative_target(kpi, unit, kpi.previous_actual_text)
+    if kpi.target_value is not None and kpi.target_unit == unit:
+        return kpi.target_value, kpi.target_text
+    return None
 
 
 def comparison_years(user, indicator: Indicator) -> list[int]:

@@ -137,7 +137,8 @@ def test_trend_over_the_years_and_monthly_chart(client, admin):
     report = client.get("/branches/11/2023/").context["report"]
     (row,) = report.pillars[0].measures[0].kpis
     assert "<svg" in row.trend_chart and "2022" in row.trend_chart
-    assert "<svg" in row.monthly_chart
+    assert ["単月", "累計"] == [chart.series for chart in row.monthly_charts]
+    assert all("<svg" in chart.svg for chart in row.monthly_charts)
     assert row.monthly_rows[0] == ("単月", ["84.5%", "85.5%", "86.5%"] + [""] * 9)
     assert row.monthly_rows[1][0] == "累計"
     text = page(client)
@@ -147,7 +148,7 @@ def test_trend_over_the_years_and_monthly_chart(client, admin):
 def test_no_monthly_chart_without_monthly_values(saitama_2023):
     report = saitama_2023.get("/branches/11/2023/").context["report"]
     assert all(
-        not row.monthly_chart and not row.monthly_rows
+        not row.monthly_charts and not row.monthly_rows
         for pillar in report.pillars
         for measure in pillar.measures
         for row in measure.kpis

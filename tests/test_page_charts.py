@@ -25,10 +25,10 @@ def test_monthly_chart_leaves_gaps_for_missing_months():
         [charts.Series("単月", [D("1"), D("2"), None, D("4")])],
         unit="件",
         title="月次",
-        reference=("目標", D("3")),
+        reference=charts.Reference("目標：3件以上", D("3")),
     )
     assert svg.count("<polyline") == 2
-    assert "目標 3件" in svg
+    assert "目標：3件以上" in svg
     assert "単月" in svg
 
 
@@ -37,7 +37,7 @@ def test_bar_chart_starts_at_zero_and_marks_targets_and_average():
         [("埼玉", D("42.6"), D("53.8")), ("千葉", D("38.0"), None)],
         unit="%",
         title="比較",
-        reference=("全国平均", D("50")),
+        reference=charts.Reference("全国平均 50%", D("50")),
     )
     assert svg.count('class="chart-bar"') == 2
     assert svg.count('class="chart-target"') == 1
