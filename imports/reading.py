@@ -436,8 +436,12 @@ def _read_cells(worksheet, sheet: Sheet, last_row: int | None) -> None:
     for row_number, cells in enumerate(_rows(worksheet, last_row), start=1):
         if all(map(operator.is_, cells, _EMPTY_ROW)):
             continue  # a row absent from the XML: one cheap test, however many there are
+        # openpyxl pads every row to MAX_COLUMNS: read up to the row's last cell only.
+        width = len(cells)
+        while cells[width - 1] is EMPTY_CELL:
+            width -= 1
         texts = []
-        for column, cell in enumerate(cells, start=1):
+        for column, cell in enumerate(cells[:width], start=1):
             if cell.value is None:
                 texts.append("")
             elif cell.data_type == "e":
