@@ -736,19 +736,42 @@ class IndicatorEntry:
     indicator: Indicator
     years: list[tuple[int, int]]  # (start year, visible branches), newest first
 
+    @property
+    def year_links(self) -> list[tuple[int, str, int]]:
+        """(start year, its label 令和5年度 (2023), visible branches), newest first."""
+        return [(year, FiscalYear(start_year=year).label, n) for year, n in self.years]
+
 
 def indicator_entries(user) -> list[IndicatorEntry]:
-    """Every indicator that has a visible KPI, with the years and how many branches."""
-    counts = defaultdict(list)
+    """Every indicator that has a visible KPI, with the years and how many branches, in plan
+    order: by pillar, then measure (then the KPI's place in it) where the first plan that has
+    the indicator (earliest year, then branch order) places it."""
+    counts = defaultdict(dict)
+    places = {}
     rows = (
         visible(user, Kpi.objects.all())
-        .values("indicator_id", "fiscal_year__start_year")
-        .annotate(n=Count("id"))
-        .order_by("-fiscal_year__start_year")
+        .values_list(
+            "indicator_id",
+            "fiscal_year__start_year",
+            "measure__pillar__number",
+            "measure__sort_key",
+            "order",
+        )
+        .order_by(
+            "fiscal_year__start_year",
+            "branch__order",
+            "branch__code",
+            "measure__pillar__number",
+            "measure__sort_key",
+            "order",
+        )
     )
-    for row in rows:
-        counts[row["indicator_id"]].append((row["fiscal_year__start_year"], row["n"]))
+    for indicator_id, year, *place in rows:
+        counts[indicator_id][year] = counts[indicator_id].get(year, 0) + 1
+        places.setdefault(indicator_id, tuple(place))
     return [
-        IndicatorEntry(indicator, counts[indicator.pk])
-        for indicator in Indicator.objects.filter(pk__in=counts).order_by("name")
+        IndicatorEntry(indicator, sorted(counts[indicator.pk].items(), reverse=True))
+        for indicator in sorted(
+            Indicator.objects.filter(pk__in=places), key=lambda i: (places[i.pk], i.name)
+        )
     ]

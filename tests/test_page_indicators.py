@@ -117,7 +117,7 @@ def test_indicator_list_links_each_year_with_the_number_of_branches(client, admi
     assert entry.years == [(2023, 2), (2022, 1)]
     text = response.content.decode()
     assert 'href="/indicators/kyotsu-0/2023/"' in text
-    assert "2023年度（2）" in text
+    assert '令和5年度 (2023) <span class="small muted">2支部</span>' in text
 
 
 def test_indicator_list_empty_state(client, council):
