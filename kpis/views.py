@@ -126,18 +126,18 @@ class PlanPillar:
 EARLIER_COLUMNS = [(2, "目標"), (2, "実績"), (1, "目標"), (1, "実績")]
 
 
-def _earlier_text(kpi: Kpi, earlier: dict, back: int, what: str) -> str:
+def _earlier_text(kpi: Kpi, start_year: int, earlier: dict, back: int, what: str) -> str:
     """A figure of the same indicator `back` years before, as written: the year's own row,
     else what the following year's row gives as its 前年度実績."""
     years = earlier.get(kpi.indicator_id, {})
-    year = kpi.fiscal_year.start_year - back
+    year = start_year - back
     row = years.get(year, {})
     if what == "目標":
         return row.get("target_text", "")
-    following = years.get(year + 1, {}) if back > 1 else {"previous_actual_text": ""}
-    fallback = following.get("previous_actual_text", "")
     if back == 1:
         fallback = kpi.previous_actual_text
+    else:
+        fallback = years.get(year + 1, {}).get("previous_actual_text", "")
     return row.get("actual_text", "") or fallback
 
 
@@ -150,7 +150,10 @@ def _plan_document(measures, earlier: dict, fiscal_year: FiscalYear):
             pillars.append(PlanPillar(measure.pillar.number, measure.pillar_display))
         kpis = []
         for kpi in measure.kpis.all():
-            texts = [_earlier_text(kpi, earlier, back, what) for back, what in EARLIER_COLUMNS]
+            texts = [
+                _earlier_text(kpi, fiscal_year.start_year, earlier, back, what)
+                for back, what in EARLIER_COLUMNS
+            ]
             rows = earlier.get(kpi.indicator_id, {}).values()
             tags = [kpi.tags, *(row.get("tags", "") for row in rows)]
             kpis.append(PlanKpi(kpi, texts, list(dict.fromkeys(t for t in tags if t))))
