@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import Count, Max, Prefetch
 
@@ -263,15 +264,18 @@ class KpiView(WrittenActual):
         return "不明（前年度実績が読めないか未登録です）"
 
 
+def circled(number: int) -> str:
+    """Activity numbers as the plans write them: 1 → ①."""
+    return chr(0x2460 + number - 1) if 1 <= number <= 20 else f"({number})"
+
+
 @dataclass
 class ActivityView:
     activity: Activity
 
     @property
     def number_label(self) -> str:
-        """Activity numbers as the plans write them: 1 → ①."""
-        number = self.activity.number
-        return chr(0x2460 + number - 1) if 1 <= number <= 20 else f"({number})"
+        return circled(self.activity.number)
 
     @property
     def text(self) -> str:
@@ -283,10 +287,82 @@ class ActivityView:
 
 
 @dataclass
+class ReportRow:
+    """One row of a measure as the report lists it: an activity, or a KPI (the activity that
+    carries a target), with the number the page shows before it ("" for none)."""
+
+    activity: ActivityView | None = None
+    kpi: KpiView | None = None
+    number_label: str = ""
+
+    @property
+    def subgroup(self) -> str:
+        return self.activity.activity.subgroup if self.activity else self.kpi.kpi.subgroup
+
+    @property
+    def position(self) -> int | None:
+        """Where the row stands among the measure's numbered activities, if anywhere."""
+        return self.activity.activity.number if self.activity else self.kpi.kpi.activity_number
+
+
+@dataclass
+class RowGroup:
+    """The rows under one sub-group heading (●被保険者 …); `subgroup` is "" for rows under none."""
+
+    subgroup: str
+    rows: list[ReportRow] = field(default_factory=list)
+
+
+def report_rows(activities: list[ActivityView], kpis: list[KpiView]) -> list[RowGroup]:
+    """A measure's activities and KPIs in the report's order, grouped by sub-group.
+
+    A KPI that is the measure's activity N (Kpi.activity_number) stands at position N among
+    the activities; a KPI without a number, or whose number an activity row already has,
+    follows the activities of its sub-group in KPI order. Sub-groups come in the order of
+    their first row. Numbers are the stored ones, except that under a sub-group heading
+    they count from ① (reports number each sub-group anew) and that a measure's only
+    activity is unnumbered (reports write a lone activity without ①).
+    """
+    taken = {view.activity.number for view in activities}
+    placed = [ReportRow(activity=view) for view in activities]
+    following = []
+    for view in kpis:
+        number = view.kpi.activity_number
+        (placed if number and number not in taken else following).append(ReportRow(kpi=view))
+    # Stable: at the same position an activity comes before a KPI, KPIs keep their order.
+    placed.sort(key=lambda row: (row.position, row.activity is None))
+
+    groups: list[RowGroup] = []
+    for row in placed:
+        if not groups or groups[-1].subgroup != row.subgroup:
+            groups.append(RowGroup(row.subgroup))
+        groups[-1].rows.append(row)
+    for group in groups:
+        for rank, row in enumerate(group.rows, start=1):
+            row.number_label = circled(rank if group.subgroup else row.position)
+    if len(placed) == 1 and placed[0].activity is not None:
+        placed[0].number_label = ""
+
+    for row in following:
+        number = row.kpi.kpi.activity_number
+        row.number_label = circled(number) if number else ""
+        group = next((g for g in reversed(groups) if g.subgroup == row.subgroup), None)
+        if group is None or (not row.subgroup and group is not groups[-1]):
+            group = RowGroup(row.subgroup)
+            groups.append(group)
+        group.rows.append(row)
+    return groups
+
+
+@dataclass
 class MeasureView:
     measure: Measure
     activities: list[ActivityView]
     kpis: list[KpiView]
+
+    @cached_property
+    def groups(self) -> list[RowGroup]:
+        return report_rows(self.activities, self.kpis)
 
 
 @dataclass

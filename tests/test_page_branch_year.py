@@ -44,7 +44,7 @@ def test_pillars_measures_and_activities(saitama_2023):
     assert "施策1" in text and "施策2" in text
     assert "重要度：高" in text and "困難度：高" in text
     assert "業務G" in text and "保健G" in text
-    assert "① 評議会において丁寧な説明" in text
+    assert '<span class="row-number">①</span> 評議会において丁寧な説明' in text
     assert "計画どおり実施した。" in text  # narrative
     assert "受診勧奨の強化が必要。" in text  # 課題
 
