@@ -185,7 +185,7 @@ class KpiTable(tables.Table):
 
     def render_fiscal_year(self, value):
         return format_html(
-            '{}<div class="small muted">({})</div>', value.era_label, value.start_year
+            '{} <span class="small muted">({})</span>', value.era_label, value.start_year
         )
 
     def render_branch(self, value, record):
