@@ -431,7 +431,7 @@ def bar_chart(
     """Horizontal bars from zero, one per row in the order given, each row's label at its
     left and value in a column at the right (no line runs through them); a row's own
     target (when it has one in the same unit) is a short mark across its bar. `texts` are
-    each row's value and target as written, for their labels and tooltips."""
+    each row's value as written and its target as shown, for labels and tooltips."""
     if not rows:
         return SafeString("")
     values = [value for _, value, _ in rows] + [t for _, _, t in rows if t is not None]
@@ -502,7 +502,7 @@ def bar_chart(
                     x(target),
                     row_y + bar_h + 2,
                     label,
-                    value_label(target, unit, target_text),
+                    target_text or format_number(target, unit),
                 )
             )
     parts.append(

@@ -791,7 +791,7 @@ def _comparison_target(kpi: Kpi, unit: str) -> tuple[Decimal, str] | None:
             return None
         return kpi.evaluation_baseline, _relative_target(kpi, unit, kpi.previous_actual_text)
     if kpi.target_value is not None and kpi.target_unit == unit:
-        return kpi.target_value, kpi.target_text
+        return kpi.target_value, as_written(kpi.target_text)
     return None
 
 

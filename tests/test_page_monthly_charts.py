@@ -81,7 +81,11 @@ def texts(chart: ET.Element, css: str) -> list[str]:
 
 def axis(chart: ET.Element) -> tuple[float, float]:
     """The lowest and highest value the value axis shows."""
-    ticks = [node for node in chart.iter("text") if node.get("text-anchor") == "end"]
+    ticks = [
+        node
+        for node in chart.iter("text")
+        if node.get("class") == "chart-tick" and node.get("text-anchor") == "end"
+    ]
     numbers = [float(re.sub(r"[^\d.]", "", node.text)) for node in ticks]
     return min(numbers), max(numbers)
 
