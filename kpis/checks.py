@@ -105,12 +105,19 @@ def check_monthly(
     return findings
 
 
+def may_be_outlier(value: Decimal | None, unit: str) -> bool:
+    """Whether a month's value is one `check_outlier` compares at all: not zero, not a rate."""
+    return bool(value) and unit != "%"
+
+
 def check_outlier(
     text: str, value: Decimal | None, others: Iterable[Decimal], *, unit: str
 ) -> list[Finding]:
     """A month far above the median of the same series' other months (zeros left out)."""
+    if not may_be_outlier(value, unit):
+        return []
     numbers = [abs(n) for n in others if n]
-    if not value or unit == "%" or len(numbers) < OUTLIER_MIN_OTHERS:
+    if len(numbers) < OUTLIER_MIN_OTHERS:
         return []
     middle = median(numbers)
     if abs(value) > middle * OUTLIER_FACTOR:

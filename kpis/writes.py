@@ -167,10 +167,14 @@ def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[ch
             )
         findings = memo[key]
         reading = readings[cell.text]
-        if reading.is_number and not any(f.is_error for f in findings):
+        unit = reading.unit or cell.indicator.unit
+        if (
+            reading.is_number
+            and checks.may_be_outlier(reading.value, unit)
+            and not any(f.is_error for f in findings)
+        ):
             values = series_values[(cell.kpi_id, cell.series)]
             others = [v for month, v in values.items() if month != cell.month]
-            unit = reading.unit or cell.indicator.unit
             found = checks.check_outlier(cell.text, reading.value, others, unit=unit)
             findings = findings + found
         results.append(findings)
@@ -349,9 +353,14 @@ def write_monthly_values(
     reasons = _reasons(objects, findings, source)
     now = timezone.now()
     user = source.history_user
+    # By key: the relation's descriptor costs more than the rest of the loop (30,000 rows).
+    user_id = user.pk if user is not None else None
+    updated_by = MonthlyValue.updated_by.field
     for obj in objects:
         obj.read_text(readings[obj.text])
-        obj.updated_by, obj.updated_at = user, now
+        obj.updated_by_id, obj.updated_at = user_id, now
+        if updated_by.is_cached(obj):
+            updated_by.set_cached_value(obj, user)
     for obj in update:
         obj.version += 1
     if create:
