@@ -18,7 +18,8 @@ from kpis import charts
 from kpis.access import visible
 from kpis.charts import format_number
 from kpis.eras import era_label
-from kpis.evaluation import MARKS, Direction
+from kpis.evaluation import MARKS, Direction, ProblemCode
+from kpis.evaluation import _baseline as evaluation_baseline
 from kpis.models import (
     Activity,
     BranchPlan,
@@ -30,7 +31,7 @@ from kpis.models import (
     MonthlyBreakdown,
     MonthlyValue,
 )
-from kpis.notation import COMPARATOR_WORDS, Kind, as_written, parse_value
+from kpis.notation import COMPARATOR_WORDS, Kind, as_written, parse_target, parse_value
 
 BASELINE_SOURCES = {
     "written": "目標に記載",
@@ -260,8 +261,25 @@ class KpiView(WrittenActual):
             value = format_number(kpi.evaluation_baseline, unit)
             return f"{value}（{BASELINE_SOURCES.get(kpi.baseline_source, '')}）"
         if kpi.actual_value is None and not kpi.actual_text.strip():
-            return "未確定（実績の登録後に決まります）"
+            return self._baseline_before_actual() or "未確定（実績の登録後に決まります）"
         return "不明（前年度実績が読めないか未登録です）"
+
+    def _baseline_before_actual(self) -> str:
+        """The baseline the evaluation will use once the actual is in, where the row already
+        knows it (a baseline written in the target, the row's 前年度実績, the previous year's
+        readable actual): found by the evaluation's own rule, so the two never differ."""
+        kpi = self.kpi
+        stored = None
+        if not kpi.previous_actual_text.strip() and self.previous_year_readable:
+            stored = parse_value(self.previous_actual)
+        found = evaluation_baseline(
+            parse_target(kpi.target_text), parse_value(kpi.previous_actual_text), stored
+        )
+        if isinstance(found[0], ProblemCode):
+            return ""
+        value, unit, source = found
+        number = format_number(value, unit or kpi.target_unit or kpi.indicator.unit)
+        return f"{number}（{BASELINE_SOURCES.get(source, '')}）"
 
 
 def circled(number: int) -> str:
