@@ -63,11 +63,14 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
     plan.checked = writes.check(cells)
     for cell, record in zip(cells, places, strict=True):
         findings = plan.checked.findings[(cell.kpi_id, cell.month, cell.series, cell.text)]
-        for finding in findings:
-            problem = record.where.problem(f"{cell.month}月: {finding.message}", f"m{cell.month}")
-            (plan.problems if finding.is_error else plan.warnings).append(problem)
-        if any(f.is_error for f in findings):
-            continue
+        if findings:  # most cells have none
+            for finding in findings:
+                problem = record.where.problem(
+                    f"{cell.month}月: {finding.message}", f"m{cell.month}"
+                )
+                (plan.problems if finding.is_error else plan.warnings).append(problem)
+            if any(f.is_error for f in findings):
+                continue
         if cell.text not in readings:
             readings[cell.text] = columns.read_value(cell.text)
         reading = readings[cell.text]
