@@ -401,14 +401,19 @@ class MarkColumn(Column):
 
 
 class MarkSourceColumn(Column):
-    """How the mark was set: `manual` (a person's) or `computed` (the rule's)."""
+    """How the mark was set: 手動 (a person's) or 自動判定 (the rule's); the codes `manual`
+    and `computed`, which older files say, are read too."""
 
     VALUES = {
-        **{source.value: source.value for source in MarkSource},
-        **{label: source.value for source, label in MARK_SOURCE_LABELS.items()},
+        **{
+            normalise(text): source.value
+            for source, label in MARK_SOURCE_LABELS.items()
+            for text in (source.value, label)
+        },
+        "自動": MarkSource.COMPUTED.value,
     }
-    HINT = f"{MarkSource.MANUAL}（{MARK_SOURCE_LABELS[MarkSource.MANUAL]}）か " + (
-        f"{MarkSource.COMPUTED}（{MARK_SOURCE_LABELS[MarkSource.COMPUTED]}）"
+    HINT = " か ".join(
+        MARK_SOURCE_LABELS[source] for source in (MarkSource.MANUAL, MarkSource.COMPUTED)
     )
 
     def read(self, text, lookups):
@@ -552,7 +557,7 @@ INDICATOR_COLUMNS = [
         "direction",
         INDICATOR_LABELS["direction"],
         choices=DIRECTIONS,
-        hint="・".join(Direction),
+        hint="・".join(DIRECTION_LABELS.values()),
     ),
     ChoiceColumn(
         "aggregation",
