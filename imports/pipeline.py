@@ -97,6 +97,19 @@ def _batch_for(content: bytes, file_name: str, user) -> ImportBatch:
     )
 
 
+# The fields `_record_analysis` sets.
+RECORDED_FIELDS = (
+    "kind",
+    "errors",
+    "error_total",
+    "notices",
+    "warnings",
+    "counts",
+    "new_indicators",
+    "status",
+)
+
+
 def _record_analysis(batch: ImportBatch, analysis: Analysis) -> None:
     batch.kind = analysis.kind if analysis.kind in ImportBatch.Kind.values else ""
     batch.errors = [p.as_dict() for p in analysis.problems[:MAX_STORED_PROBLEMS]]
@@ -355,7 +368,10 @@ def _write(
     batch.status = ImportBatch.Status.COMMITTED
     batch.committed_at = timezone.now()
     batch.progress_done = batch.progress_total = total
-    batch.save()
+    # Only what committing sets: the file and the preview's row diff (megabytes for a
+    # national workbook) stay as they are stored.
+    committed = ("changes", "committed_at", "progress_done", "progress_total")
+    batch.save(update_fields=[*RECORDED_FIELDS, *committed])
     logger.info(
         "Import #%s (%s) committed by %s; its transaction took %.1f s (%s, checked in %.1f s)",
         batch.pk,
