@@ -14,6 +14,9 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from tests import factories
+from tests.factories_pages import BranchPlanFactory
+
 ROW_CLASSES = {"activity-row": "activity", "kpi-row": "kpi", "subgroup-row": "heading"}
 VOID = {"br", "img", "input", "meta", "link", "hr", "col", "wbr", "source"}
 
@@ -271,3 +274,23 @@ def test_chiba_plan_measures_and_kpis_in_the_order_of_its_kpi_list(client, admin
         assert len(rows) == len(kpis), title
         for (text, target), (fragment, written) in zip(rows, kpis, strict=True):
             assert (text[: len(fragment)], target) == (fragment, written)
+
+
+def test_a_measure_heading_gives_its_group_and_the_reasons_of_its_flags(client, admin):
+    BranchPlanFactory(fiscal_year=factories.FiscalYearFactory(start_year=2025))
+    factories.MeasureFactory(
+        fiscal_year__start_year=2025,
+        title="健全な財政運営",
+        group="企画総務G",
+        is_important=True,
+        is_difficult=True,
+        importance_reason="日本最大の医療保険者であり、重要度が高い。",
+        difficulty_reason="財政の赤字構造は解消されておらず、困難度が高い。",
+    )
+    client.force_login(admin)
+    html = client.get("/branches/11/2025/").content.decode()
+    (pillar,) = report(html)
+
+    assert pillar["measures"][0]["group"] == "企画総務G"
+    assert "【重要度：高】</span><p>日本最大の医療保険者であり、重要度が高い。</p>" in html
+    assert "【困難度：高】</span><p>財政の赤字構造は解消されておらず、困難度が高い。</p>" in html
