@@ -56,15 +56,16 @@ def layout_problems(pages, live_server, browser, council):
     call_command("load_demo", verbosity=0)
     SCREENSHOTS.mkdir(exist_ok=True)
     problems = []
-    for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale="ja-JP")
-        try:
-            page = context.new_page()
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.fill("#id_username", council.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+    context = browser.new_context(locale="ja-JP")
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", council.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
             for name, path in pages.items():
                 response = page.goto(f"{live_server.url}{path}")
                 assert response.status == 200, f"{path}: {response.status}"
@@ -75,8 +76,8 @@ def layout_problems(pages, live_server, browser, council):
                 for number, labels in enumerate(page.evaluate(CHART_LABELS_JS), start=1):
                     for pair in overlapping(labels):
                         problems.append(f"{path} {width} px: グラフ{number}の{pair}が重なる")
-        finally:
-            context.close()
+    finally:
+        context.close()
     return problems
 
 
