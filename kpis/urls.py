@@ -37,6 +37,11 @@ urlpatterns = [
     path("branches/<branch_code:code>/", views.branch_latest, name="branch"),
     path("branches/<branch_code:code>/<fiscal_year:year>/", views.branch_year, name="branch_year"),
     path(
+        "branches/<branch_code:code>/<fiscal_year:year>/pdf/",
+        views.branch_year_pdf,
+        name="branch_year_pdf",
+    ),
+    path(
         "branches/<branch_code:code>/<fiscal_year:year>/plan/",
         views.plan_year,
         name="plan_year",

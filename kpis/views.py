@@ -80,14 +80,14 @@ def branch_latest(request, code):
     return redirect("kpis:branch_year", code=branch.code, year=year[0])
 
 
-@reader_required
-def branch_year(request, code, year):
+def _branch_year_context(request, code, year) -> dict:
+    """What the branch page and its PDF show, the same version for the same reader."""
     branch, fiscal_year, plan = branch_year_for_user(request.user, code, year)
     working = reads_working_version(request.user, branch)
     # Readers other than the branch and head office read the last published results.
     shown = snapshots.publication(branch, fiscal_year, plan, RESULTS, working=working)
     report = summary.branch_report(request.user, branch, fiscal_year, plan, measures=shown.measures)
-    context = {
+    return {
         "report": report,
         "publication": shown,
         "plan_page": access.can_read(request.user, branch, fiscal_year, plan, PLAN),
@@ -96,7 +96,20 @@ def branch_year(request, code, year):
         "review_flags": working,
         "publication_flags": is_admin(request.user),
     }
-    return render(request, "kpis/branch_year.html", context)
+
+
+@reader_required
+def branch_year(request, code, year):
+    return render(request, "kpis/branch_year.html", _branch_year_context(request, code, year))
+
+
+@reader_required
+def branch_year_pdf(request, code, year):
+    """The branch page as an A4 PDF, for the same readers and from the same context."""
+    # Imported here: WeasyPrint takes most of a second to load, paid by the first PDF only.
+    from kpis import pdf
+
+    return pdf.branch_year_response(request, _branch_year_context(request, code, year))
 
 
 @dataclass
@@ -250,4 +263,3 @@ def indicator_compare(request, slug, year):
         "order_note": summary.ORDER_NOTES[Direction(indicator.direction)],
     }
     return render(request, "kpis/indicator_compare.html", context)
-

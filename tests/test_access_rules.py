@@ -75,6 +75,9 @@ RULES = {
     "kpis:branch": Rule(get=(LOGIN, 404, DONE, DONE, 404, DONE, NO_ROLE), kwargs={"code": "11"}),
     "kpis:branch_year": Rule(get=(LOGIN, 404, 200, 200, 404, 200, NO_ROLE), kwargs=SAITAMA_2023),
     "kpis:plan_year": Rule(get=(LOGIN, 404, 200, 200, 404, 200, NO_ROLE), kwargs=SAITAMA_2023),
+    "kpis:branch_year_pdf": Rule(
+        get=(LOGIN, 404, 200, 200, 404, 200, NO_ROLE), kwargs=SAITAMA_2023
+    ),
     "kpis:kpi_table": Rule(get=READERS),
     "kpis:indicator_list": Rule(get=READERS),
     # 埼玉's indicator is used only in its draft: unknown to those who may not read it.
