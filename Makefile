@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	bash scripts/ensure-weasyprint.sh
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_demo
 	$(DEV_ENV) $(PY) manage.py create_demo_users
@@ -30,11 +31,13 @@ PYTEST_PARALLEL ?= -n auto --maxprocesses 4 --dist worksteal
 
 test: install
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-weasyprint.sh
 	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 # The same suite against a throwaway PostgreSQL cluster on loopback.
 test-postgres: install
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-weasyprint.sh
 	bash scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_PARALLEL)
 
 lint: install

@@ -376,8 +376,10 @@ def trend_chart(
     (fits a cell); `texts` are the values as written, for their labels."""
     if len(values) < 2:
         return SafeString("")
-    width, height = 168, 62
-    left, right, top, bottom = 22, 22, 16, 14
+    # Room above the plot for a value over the top point, and below it for a value under
+    # the lowest point clear of the years.
+    width, height = 168, 68
+    left, right, top, bottom = 22, 22, 18, 18
     plot_w, plot_h = width - left - right, height - top - bottom
     scale = Scale.around(values, from_zero=False)
     step = plot_w / (len(values) - 1)
@@ -408,7 +410,8 @@ def trend_chart(
         parts.append(
             _point("chart-series chart-series-0", x(i), y(values[i]), f"{years[i]}年度", text)
         )
-        if labels.place(str(years[i]), "chart-tick", [Spot(x(i), float(height - 2))]):
+        year_baseline = height - DESCENT * SMALL_FONT_SIZE - 1
+        if labels.place(str(years[i]), "chart-tick", [Spot(x(i), year_baseline)]):
             labels.place(
                 text,
                 "chart-value",

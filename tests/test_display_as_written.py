@@ -84,7 +84,8 @@ def test_branch_page_and_its_charts(client, admin, written):
     # The trend chart labels FY2022 and FY2023 as written, so does the monthly chart.
     drawn = svgs(html)
     assert ">1.00%<" in drawn and ">95.0%<" in drawn
-    assert "4月 単月 1.00%</title>" in drawn and "5月 単月 96.5%</title>" in drawn
+    # The monthly charts are one per series (単月, 累計), their lines the fiscal years.
+    assert "4月 令和5年度 1.00%</title>" in drawn and "5月 令和5年度 96.5%</title>" in drawn
 
 
 def test_kpi_table_and_downloads(client, admin, written):
@@ -139,7 +140,7 @@ def test_chart_labels_show_the_written_text():
         [charts.Series("単月", [D("-2"), D("96.5")], ["-2", "９６．５％"])],
         unit="%",
         title="t",
-        reference=("目標", D("96.5"), "96.5%以上"),
+        reference=charts.Reference("目標 96.5%以上", D("96.5")),
     )
     assert "4月 単月 △2</title>" in line and "5月 単月 96.5%</title>" in line
     assert "目標 96.5%以上" in line
@@ -148,9 +149,9 @@ def test_chart_labels_show_the_written_text():
         unit="%",
         title="t",
         texts=[("95.0%", "96.5%以上")],
-        reference=("全国平均", D("1"), "1.00%"),
+        reference=charts.Reference("全国平均 1.00%", D("1")),
     )
-    assert ">95.0%<" in bars and "目標 96.5%以上" in bars and "全国平均 1.00%" in bars
+    assert ">95.0%<" in bars and "目標：96.5%以上" in bars and "全国平均 1.00%" in bars
 
 
 def test_numbers_no_one_wrote_use_the_triangle_for_minus():
