@@ -13,6 +13,7 @@ models have now: keys of removed fields are ignored, fields added later take the
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -102,6 +103,10 @@ def capture(plan: BranchPlan, document: str, user, published_at=None) -> Publish
     earlier = earlier_figures(plan.branch, plan.fiscal_year)
     data = {
         "measures": [_dump(measure) for measure in measures],
+        # The progress sheet shows the year before beside this one, month by month.
+        "previous_months": _dump_previous_months(
+            summary.previous_year_months(None, plan.branch, plan.fiscal_year)
+        ),
         # JSON keys are texts: indicator and year ids are written as such.
         "earlier": {
             str(indicator): {str(year): texts for year, texts in years.items()}
@@ -115,6 +120,42 @@ def capture(plan: BranchPlan, document: str, user, published_at=None) -> Publish
         published_by=user,
         data=data,
     )
+
+
+def _dump_previous_months(found: dict) -> dict:
+    return {
+        str(indicator): {
+            "values": {
+                series: {str(m): [_decimal_text(v), text] for m, (v, text) in months.items()}
+                for series, months in previous.values.items()
+            },
+            "figures": {series: list(figure) for series, figure in previous.figures.items()},
+        }
+        for indicator, previous in found.items()
+    }
+
+
+def _decimal_text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def previous_months_of(snapshot: PublishedSnapshot) -> dict | None:
+    """The year before's months as published with the snapshot; None for a snapshot stored
+    before they were kept (the page then reads what the reader may read)."""
+    stored = snapshot.data.get("previous_months")
+    if stored is None:
+        return None
+    found = {}
+    for indicator, previous in stored.items():
+        months = summary.PreviousMonths()
+        for series, values in previous.get("values", {}).items():
+            months.values[series] = {
+                int(month): (None if v is None else Decimal(v), text)
+                for month, (v, text) in values.items()
+            }
+        months.figures = {series: tuple(f) for series, f in previous.get("figures", {}).items()}
+        found[int(indicator)] = months
+    return found
 
 
 def latest(plan: BranchPlan | None, document: str) -> PublishedSnapshot | None:
@@ -389,6 +430,7 @@ class Publication:
     reopened_at: object = None
     differences: list[Difference] | None = None
     earlier: dict | None = None
+    previous_months: dict | None = None
 
     @property
     def shows_snapshot(self) -> bool:
@@ -423,4 +465,5 @@ def publication(
     elif snapshot is not None:
         shown.measures = measures_of(snapshot)
         shown.earlier = earlier_of(snapshot)
+        shown.previous_months = previous_months_of(snapshot)
     return shown

@@ -429,17 +429,25 @@ def report_measures(branch: Branch, fiscal_year: FiscalYear) -> list[Measure]:
 
 
 def branch_report(
-    user, branch: Branch, fiscal_year: FiscalYear, plan, measures: list[Measure] | None = None
+    user,
+    branch: Branch,
+    fiscal_year: FiscalYear,
+    plan,
+    measures: list[Measure] | None = None,
+    previous_months: dict[int, "PreviousMonths"] | None = None,
 ) -> BranchReport:
     """Pillars → measures → activities and KPIs of one branch and year, with charts.
 
     `measures` is the version to show (a published snapshot's); by default the working one.
     Only `.all()` of the prefetched relations is used on them, so both shapes serve.
+    `previous_months`, the year before's months as published with it; by default those the
+    reader may read.
     """
     if measures is None:
         measures = report_measures(branch, fiscal_year)
     history = _branch_history(user, branch, fiscal_year)
-    previous_months = previous_year_months(user, branch, fiscal_year)
+    if previous_months is None:
+        previous_months = previous_year_months(user, branch, fiscal_year)
 
     pillars: list[PillarView] = []
     activity_marks = MarkCounts()
@@ -502,17 +510,16 @@ def previous_year_months(
     user, branch: Branch, fiscal_year: FiscalYear
 ) -> dict[int, PreviousMonths]:
     """{indicator id: the branch's monthly values of that indicator in the year before}, in
-    one query and only from KPIs the reader may read. By branch and year rather than by the
-    KPIs shown, which may be a published snapshot's unsaved copies."""
-    rows = visible(
-        user,
-        MonthlyValue.objects.filter(
-            kpi__branch=branch,
-            kpi__fiscal_year__start_year=fiscal_year.start_year - 1,
-        ),
-        "kpi__branch",
-        "kpi__fiscal_year",
-    ).values_list(
+    one query and only from KPIs the reader may read (`user` None: all, for a publication,
+    whose document shows the year before beside its own). By branch and year rather than by
+    the KPIs shown, which may be a published snapshot's unsaved copies."""
+    rows = MonthlyValue.objects.filter(
+        kpi__branch=branch,
+        kpi__fiscal_year__start_year=fiscal_year.start_year - 1,
+    )
+    if user is not None:
+        rows = visible(user, rows, "kpi__branch", "kpi__fiscal_year")
+    rows = rows.values_list(
         "kpi__indicator_id",
         "series",
         "month",

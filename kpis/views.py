@@ -86,7 +86,14 @@ def _branch_year_context(request, code, year) -> dict:
     working = reads_working_version(request.user, branch)
     # Readers other than the branch and head office read the last published results.
     shown = snapshots.publication(branch, fiscal_year, plan, RESULTS, working=working)
-    report = summary.branch_report(request.user, branch, fiscal_year, plan, measures=shown.measures)
+    report = summary.branch_report(
+        request.user,
+        branch,
+        fiscal_year,
+        plan,
+        measures=shown.measures,
+        previous_months=shown.previous_months,
+    )
     return {
         "report": report,
         "publication": shown,
