@@ -820,16 +820,15 @@ def _comparison_target(kpi: Kpi, unit: str) -> tuple[Decimal, str] | None:
     return None
 
 
-def comparison_years(user, indicator: Indicator) -> list[int]:
-    """Fiscal years in which the reader sees at least one KPI of the indicator."""
-    return sorted(
-        set(
-            visible(user, Kpi.objects.filter(indicator=indicator))
-            .values_list("fiscal_year__start_year", flat=True)
-            .distinct()
-        ),
-        reverse=True,
+def comparison_years(user, indicator: Indicator) -> list[FiscalYear]:
+    """Fiscal years in which the reader sees at least one KPI of the indicator, newest
+    first (unsaved: for their labels, 令和5年度 (2023))."""
+    starts = (
+        visible(user, Kpi.objects.filter(indicator=indicator))
+        .values_list("fiscal_year__start_year", flat=True)
+        .distinct()
     )
+    return [FiscalYear(start_year=year) for year in sorted(set(starts), reverse=True)]
 
 
 @dataclass

@@ -1,12 +1,13 @@
 """One year label on the reading pages: 令和5年度 (2023) — the era name and the western year —
 in the home page's year choices, the KPI table's year column and filter, and the indicator
-list's year links; never 2023年度 alone."""
+list's and the comparison page's year links; never 2023年度 alone."""
 
 import re
 
 import pytest
 from django.utils.html import strip_tags
 
+from kpis.models import Indicator
 from tests.factories_pages import plan_year
 
 pytestmark = pytest.mark.django_db
@@ -51,3 +52,10 @@ def test_indicator_list_links_each_year_by_its_label(reader):
     assert f"{LABEL} 1支部" in text
     assert "令和4年度 (2022) 1支部" in text
     assert "2023年度" not in text
+
+
+def test_comparison_page_links_each_year_by_its_label(reader):
+    slug = Indicator.objects.get().slug
+    html = reader.get(f"/indicators/{slug}/2023/").content.decode()
+    links = re.findall(r'<a href="/indicators/[^"]+/(\d{4})/"[^>]*>([^<]+)</a>', html)
+    assert links == [("2023", LABEL), ("2022", "令和4年度 (2022)")]
