@@ -46,7 +46,7 @@ SHOWN = {
         "narrative",
         "challenges",
     ),
-    Activity: ("text", "mark"),
+    Activity: ("subgroup", "text", "mark"),
     Indicator: ("name", "unit", "direction", "aggregation", "definition"),
     Kpi: (
         "description",

@@ -571,7 +571,7 @@ class KpiBuilder:
         )
         if values.get("mark_source") == MarkSource.MANUAL and not values.get("mark"):
             self.result.problems.append(
-                where.problem("結果の根拠が manual（手動）ですが、結果がありません", "mark")
+                where.problem("結果の根拠が手動ですが、結果がありません", "mark")
             )
             return
         if record.key in self.kpi_rows:

@@ -37,9 +37,11 @@ from kpis.vocabulary import (
     ACHIEVED_WORDS,
     AGGREGATION_LABELS,
     CIRCLED_BY_NUMBER,
+    DIRECTION_LABELS,
     FORMULA_STARTS,
     INDICATOR_LABELS,
     KPI_LABELS,
+    MARK_SOURCE_LABELS,
     MONTHLY_LABELS,
     SERIES_LABELS,
     TEXT_MARKER,
@@ -160,7 +162,8 @@ def _kpi_row(measure, item, first: bool) -> list:
                 "previous_actual": item.previous_actual_text,
                 "achieved": ACHIEVED_WORDS.get(item.achieved, ""),
                 "mark": item.mark,
-                "mark_source": item.mark_source,
+                # In the readers' words (手動), which the importer reads as it reads codes.
+                "mark_source": MARK_SOURCE_LABELS.get(item.mark_source, item.mark_source),
                 "national_average": item.national_average_text,
                 "national_rank": f"{item.national_rank}位" if item.national_rank else "",
                 "mark_reason": item.mark_reason,
@@ -186,7 +189,7 @@ def indicator_rows(kpis):
         yield [
             indicator.name,
             indicator.unit,
-            indicator.direction,
+            DIRECTION_LABELS.get(indicator.direction, indicator.direction),
             AGGREGATION_LABELS.get(indicator.aggregation, ""),
             indicator.definition,
         ]

@@ -107,16 +107,6 @@ AGGREGATION_SERIES_LABELS = {
     Aggregation.POINT: f"{SERIES_LABELS[Series.SINGLE]}（{AGGREGATION_LABELS[Aggregation.POINT]}）",
 }
 
-# The word written for each stored code, by workbook column key: files made for readers
-# (the KPI table's downloads) say 手動 and 高いほど良い, not manual and higher; the importer
-# reads the words and the codes alike.
-READERS_WORDS = {
-    "mark_source": MARK_SOURCE_LABELS,
-    "direction": DIRECTION_LABELS,
-    "aggregation": AGGREGATION_LABELS,
-    "series": SERIES_LABELS,
-}
-
 # ①..⑳, ㉑..㉟, ㊱..㊿: the activity numbers of the plans.
 CIRCLED = {
     **{chr(0x2460 + i): i + 1 for i in range(20)},
