@@ -27,7 +27,8 @@ class Page:
 
 
 def pages(client: Client, year: int, indicator_slug: str) -> list[Page]:
-    """The pages the issue names, for `year`; last pages are found from the first pages."""
+    """The pages the issues name, for `year`, as the admin `client`; last pages are found
+    from the first pages. The published year's pages (`published_pages`) come apart."""
     kpi_table = reverse("kpis:kpi_table")
     filtered = f"{kpi_table}?{urlencode({'fiscal_year': year, **KPI_FILTER})}"
     return [
@@ -98,3 +99,47 @@ def sql_report(client: Client, url: str) -> str:
     lines = [f"{url}: {len(ordered)} queries, {total * 1000:.1f} ms in the database", ""]
     lines += [f"{float(q['time']) * 1000:8.1f} ms  {q['sql']}" for q in ordered]
     return "\n".join(lines) + "\n"
+
+
+def publish_for_council(year: int, admin) -> None:
+    """The branch's plan and results of `year` published as the product publishes them,
+    each with its snapshot, so that council members read the snapshot path."""
+    from django.utils import timezone
+
+    from kpis import snapshots
+    from kpis.models import BranchPlan, PublishedSnapshot
+
+    plan = BranchPlan.objects.get(branch__code=BRANCH_CODE, fiscal_year__start_year=year)
+    now = timezone.now()
+    plan.status, plan.published_at, plan.plan_published_at = plan.Status.PUBLISHED, now, now
+    plan.save()
+    for document in (PublishedSnapshot.Document.PLAN, PublishedSnapshot.Document.RESULTS):
+        snapshots.capture(plan, document, admin, published_at=now)
+
+
+def council_client():
+    """A logged-in council member (評議員)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from branches.roles import COUNCIL_GROUP
+
+    user = get_user_model().objects.create_user("bench-council")
+    user.groups.add(Group.objects.get_or_create(name=COUNCIL_GROUP)[0])
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def published_pages(year: int) -> list[tuple[str, Page]]:
+    """(who, page): the branch page and the plan page of a published year, as a council
+    member reads them (the snapshot) and as an admin (the working version and what differs
+    from the published one)."""
+    branch = reverse("kpis:branch_year", args=[BRANCH_CODE, year])
+    plan = reverse("kpis:plan_year", args=[BRANCH_CODE, year])
+    return [
+        ("council", Page("branch_year_council", "支部の達成状況 (埼玉, 公表済み) 評議員", branch)),
+        ("admin", Page("branch_year_published", "支部の達成状況 (埼玉, 公表済み) 管理者", branch)),
+        ("council", Page("plan_year_council", "事業計画 (埼玉, 公表済み) 評議員", plan)),
+        ("admin", Page("plan_year_admin", "事業計画 (埼玉, 公表済み) 管理者", plan)),
+    ]

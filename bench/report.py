@@ -27,6 +27,10 @@ PAGES = (
     ("kpi_filtered_last", "KPI table, year + keyword, last page"),
     ("indicator_compare", "Indicator comparison (47 branches, 1 year)"),
     ("entry_grid", "Monthly entry grid (埼玉, 1 year)"),
+    ("branch_year_council", "Branch page, published year, council (the snapshot)"),
+    ("branch_year_published", "Branch page, published year, admin (working version)"),
+    ("plan_year_council", "Plan page, published year, council (the snapshot)"),
+    ("plan_year_admin", "Plan page, published year, admin (working version)"),
 )
 
 
@@ -151,7 +155,7 @@ def rows(results: list[dict]) -> list[tuple[str, list[str], str]]:
         table.append(
             (
                 title,
-                [_page_cell(r["pages"][key]) for r in results],
+                [_or_dash(lambda r, key=key: _page_cell(r["pages"][key]), r) for r in results],
                 "≤ 100 ms, queries constant",
             )
         )
