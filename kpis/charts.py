@@ -10,11 +10,13 @@ a browser gives it and moves or leaves out a label that would overlap one placed
 (a left-out value stays in its point's or bar's <title>).
 """
 
+import functools
 import html
 import math
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -68,6 +70,12 @@ def value_label(value: Decimal, unit: str, text: str = "") -> str:
 
 def text_width(text: str, size: float) -> float:
     """The width a browser gives `text` at font size `size`, estimated from its characters."""
+    return _ems(text) * size
+
+
+@functools.lru_cache(maxsize=4096)
+def _ems(text: str) -> float:
+    # Cached: a branch page places thousands of labels, most of them the same few texts.
     ems = 0.0
     for char in text:
         if unicodedata.east_asian_width(char) in "WFA":
@@ -76,11 +84,10 @@ def text_width(text: str, size: float) -> float:
             ems += 0.95
         else:
             ems += 0.65
-    return ems * size
+    return ems
 
 
-@dataclass(frozen=True)
-class Box:
+class Box(NamedTuple):
     left: float
     top: float
     right: float
@@ -138,9 +145,7 @@ class Labels:
             # Rounded as the markup writes it, so the box checked is the box drawn.
             spot = Spot(round(spot.x, 1), round(spot.y, 1), spot.anchor)
             box = text_box(text, spot.x, spot.y, spot.anchor, self.size)
-            if box.within(self.bounds) and not any(
-                box.grown(LABEL_GAP).overlaps(other) for other in self.boxes
-            ):
+            if box.within(self.bounds) and not self._crowded(box.grown(LABEL_GAP)):
                 self.boxes.append(box)
                 self.parts.append(
                     _html(
@@ -154,6 +159,13 @@ class Labels:
                 )
                 return spot
         return None
+
+    def _crowded(self, box: Box) -> bool:
+        left, top, right, bottom = box
+        for other in self.boxes:
+            if left < other[2] and other[0] < right and top < other[3] and other[1] < bottom:
+                return True
+        return False
 
 
 # --- scales --------------------------------------------------------------------------------
@@ -218,6 +230,37 @@ class Scale:
         return start + (float(value) - self.low) / (self.high - self.low) * length
 
 
+def _memoised(chart):
+    """A chart drawn once per process for the same arguments: a branch page draws a hundred
+    of them, and readers open the same pages again and again. Keyed by the arguments' repr
+    (decimals, texts and frozen dataclasses: exact and cheap beside drawing)."""
+    drawn = functools.lru_cache(maxsize=2048)(
+        lambda key, args, kwargs: chart(*args.value, **kwargs.value)
+    )
+
+    @functools.wraps(chart)
+    def memoised(*args, **kwargs):
+        return drawn(repr((args, sorted(kwargs.items()))), _Unhashed(args), _Unhashed(kwargs))
+
+    memoised.cache_clear = drawn.cache_clear
+    return memoised
+
+
+class _Unhashed:
+    """Arguments carried past lru_cache, which keys on the repr beside them."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return 0
+
+    def __eq__(self, other):
+        return True
+
+
 def _html(template: str, *args) -> SafeString:
     """format_html with coordinates written to one decimal place.
 
@@ -257,6 +300,7 @@ def _svg(
 # --- charts --------------------------------------------------------------------------------
 
 
+@_memoised
 def line_chart(
     x_labels: list[str],
     series: list[Series],
@@ -364,6 +408,7 @@ def line_chart(
     return _svg(width, height, title, "chart-line", parts + labels.parts)
 
 
+@_memoised
 def trend_chart(
     years: list[int],
     values: list[Decimal],
@@ -423,6 +468,7 @@ def trend_chart(
 TARGET_LEGEND = "目標（各支部）"
 
 
+@_memoised
 def bar_chart(
     rows: list[tuple[str, Decimal, Decimal | None]],
     *,

@@ -301,11 +301,21 @@ def _shown(model_field, value) -> str:
 def _field_changes(model, before: dict, after: dict) -> list[FieldChange]:
     """Fields whose value differs; only fields the published row has are compared, so a
     field added since the publication is not reported."""
+    # Both rows are dumped the same way: equal as stored means equal, and most rows are.
+    differing = [
+        model_field
+        for model_field in model._meta.concrete_fields
+        if model_field.attname not in _NOT_COMPARED
+        and model_field.attname in before
+        and before[model_field.attname] != after.get(model_field.attname)
+    ]
+    if not differing:
+        return []
     old, new = _values(model, before), _values(model, after)
     changes = []
-    for model_field in model._meta.concrete_fields:
+    for model_field in differing:
         name = model_field.attname
-        if name in _NOT_COMPARED or name not in before or old.get(name) == new.get(name):
+        if old.get(name) == new.get(name):
             continue
         label = str(model_field.verbose_name)
         changes.append(

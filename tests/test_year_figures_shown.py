@@ -66,3 +66,20 @@ def test_breakdowns_under_the_months(client, admin, kpi):
     assert "内訳" in table
     assert "傷病手当金" in table and "支給件数" in table
     assert "2,657" in table and "4,002" in table and "37,478" in table
+
+
+def test_texts_of_the_table_are_shown_as_text_not_markup(client, admin, kpi):
+    MonthlyBreakdown.objects.create(
+        kpi=kpi,
+        label="<b>内訳</b>",
+        series=MonthlyValue.Series.SINGLE,
+        months={"4": "<i>3</i>"},
+        year_figure="<u>3</u>",
+        note="<script>x</script>",
+    )
+
+    table = block(client, admin)
+
+    assert "&lt;b&gt;内訳&lt;/b&gt;" in table and "&lt;script&gt;" in table
+    assert "&lt;i&gt;3&lt;/i&gt;" in table and "&lt;u&gt;3&lt;/u&gt;" in table
+    assert "<b>" not in table and "<script>" not in table
