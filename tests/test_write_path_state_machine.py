@@ -98,7 +98,7 @@ CHANNELS = frozenset(
 # No shrinking in the suite: a failure prints its whole sequence. Add Phase.shrink locally
 # to read the shortest one.
 SETTINGS = settings(
-    max_examples=6,
+    max_examples=4,
     stateful_step_count=10,
     phases=[Phase.explicit, Phase.generate],
     derandomize=True,
@@ -1118,7 +1118,7 @@ def test_manual_marks_are_flagged_when_their_evaluation_changes():
 
 @pytest.mark.django_db
 def test_a_text_gets_the_same_verdict_on_every_channel():
-    run({"verdicts"}, {"grid", "kpi_import", "monthly_import", "admin"}, max_examples=10)
+    run({"verdicts"}, {"grid", "kpi_import", "monthly_import", "admin"}, max_examples=7)
 
 
 @pytest.mark.django_db
