@@ -52,7 +52,13 @@ MAX_CELLS_PARSED = 1_000_000
 _CHUNK = 1 << 20
 # The sheet elements openpyxl numbers rows and cells by, and a cell's children that make it
 # hold something (v: a value, is: an inline string, f: a formula) rather than a style.
-_TAG = re.compile(rb"<(/?)(?:\w+:)?(row|c|v|is|f)\b([^>]*)>")
+# A run of empty cells (<c r="B2" s="1"/>, styles only) is one match: sheets formatted to
+# the last column hold millions of them. Closing tags other than a cell's are not needed.
+_TAG = re.compile(
+    rb"(?P<empty>(?:<(?:\w+:)?c\b[^>]*/>)+)"
+    rb"|<(?P<close>/)(?:\w+:)?c\s*>"
+    rb"|<(?:\w+:)?(?P<name>row|c|v|is|f)\b(?P<attributes>[^>]*)>"
+)
 _EXCEL_ROW_NUMBER = re.compile(rb' r="(\d+)"')
 _ROW_ATTRIBUTE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
 _HIDDEN = re.compile(rb"""(?:^|\s)hidden\s*=\s*["'](?:1|true)["']""")
@@ -333,20 +339,25 @@ class _SheetScan:
             reference = ref[1].decode()
             sheet.merged.add((*range_boundaries(reference), reference))
         for tag in _TAG.finditer(text):
-            closing, name, attributes = tag.groups()
-            if name == b"row":
-                if not closing:
-                    self._row(attributes)
+            empty, closing, name, attributes = tag.groups()
+            if empty:
+                count = empty.count(b"<")
+                self.cells += count
+                self.cells_in_row += count
+                if self.cells_in_row > MAX_CELLS_PER_ROW:
+                    raise UnreadableFile(self._too_many_cells_in_row())
+                self.in_cell = False
+            elif closing:  # </c>
+                self.in_cell = False
+            elif name == b"row":
+                self._row(attributes)
             elif name == b"c":
-                if closing:
-                    self.in_cell = False
-                    continue
                 self.cells += 1
                 self.cells_in_row += 1
                 if self.cells_in_row > MAX_CELLS_PER_ROW:
                     raise UnreadableFile(self._too_many_cells_in_row())
                 self.in_cell = not attributes.endswith(b"/")
-            elif self.in_cell and not closing:  # v, is or f: the cell holds something
+            elif self.in_cell:  # v, is or f: the cell holds something
                 if name == b"f":
                     sheet.formula_cells = max(sheet.formula_cells, 1)
                 if self.last_value_element != self.rows:
