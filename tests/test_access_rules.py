@@ -15,6 +15,7 @@ LOGIN = 302 to a login page, DONE = 302 elsewhere (the action ran, or "go there"
 NO_ROLE = 403 with the page saying the user has no role yet.
 """
 
+import functools
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -189,6 +190,12 @@ def no_role(db):
     return factories.UserFactory(username="newcomer")
 
 
+@functools.cache
+def kpi_workbook() -> bytes:
+    """Written once: some three hundred cases preview it."""
+    return xlsx([kpi_row()])
+
+
 @pytest.fixture
 def world(db, admin):
     """埼玉's open FY2023 as a draft with a KPI, a monthly value and an import batch;
@@ -201,7 +208,7 @@ def world(db, admin):
         branch=kpi.branch, fiscal_year=kpi.fiscal_year, status=BranchPlan.Status.DRAFT
     )
     plan_year("12", 2023, measures=1, kpis=1)
-    batch = pipeline.preview(xlsx([kpi_row()]), "kpi.xlsx", admin)
+    batch = pipeline.preview(kpi_workbook(), "kpi.xlsx", admin)
     return {
         KPI: kpi.pk,
         BATCH: batch.pk,
