@@ -62,19 +62,30 @@ def apply(plan: Plan, batch: ImportBatch, user, *, confirmed: bool = False) -> d
         if change.create:
             record["created"][model_label(model)] = _created_images(change.create)
         if change.update:
-            record["updated"][model_label(model)] = [
-                {**_image(o), "before": change.before[o.pk], "before_version": versions.get(o.pk)}
-                for o in change.update
-            ]
+            record["updated"][model_label(model)] = _updated_images(change, versions)
     return record
 
 
-def _image(obj) -> dict:
-    """What undo compares and restores: the row's values and, where kept, its version."""
-    image = {"id": obj.pk, "after": snapshot(obj)}
-    if hasattr(obj, "version"):
-        image["version"] = obj.version
-    return image
+def _updated_images(change: ModelChanges, versions: dict) -> dict:
+    """The rows a batch updated, column by column as `_created_images` keeps created rows:
+    {"fields": names, "rows": [[id, version, version before, *after, *before], …],
+    "undone": {id: version its undo left}}."""
+    objects = change.update
+    names = snapshot_names(type(objects[0]))
+    versioned = hasattr(objects[0], "version")
+    rows = []
+    for obj in objects:
+        before = change.before[obj.pk]
+        rows.append(
+            [
+                obj.pk,
+                obj.version if versioned else None,
+                versions.get(obj.pk),
+                *snapshot_values(obj),
+                *(before[name] for name in names),
+            ]
+        )
+    return {"fields": names, "rows": rows, "undone": {}}
 
 
 def _created_images(objects: list) -> dict:
@@ -104,6 +115,42 @@ def created_entries(changes: dict) -> dict[str, list[dict]]:
             ]
         entries[label] = images
     return entries
+
+
+def updated_entries(changes: dict) -> dict[str, list[dict]]:
+    """{model label: [{"id", "after", "version", "before", "before_version",
+    "undone_version"}, …]} of the rows a batch updated, from its record in either form."""
+    entries = {}
+    for label, images in changes.get("updated", {}).items():
+        if isinstance(images, dict):
+            names, undone = images["fields"], images.get("undone", {})
+            width = len(names)
+            images = [
+                {
+                    "id": row[0],
+                    "version": row[1],
+                    "before_version": row[2],
+                    "after": dict(zip(names, row[3 : 3 + width], strict=True)),
+                    "before": dict(zip(names, row[3 + width :], strict=True)),
+                    "undone_version": undone.get(str(row[0])),
+                }
+                for row in images["rows"]
+            ]
+        entries[label] = images
+    return entries
+
+
+def _record_undone(changes: dict, updated: dict) -> None:
+    """Keep the versions an undo left on the rows it restored, in the batch's record (a
+    record in rows of images has them set on its own entries already)."""
+    for model, entries in updated.items():
+        images = changes["updated"][model_label(model)]
+        if isinstance(images, dict):
+            images["undone"] = {
+                str(e["id"]): e["undone_version"]
+                for e in entries
+                if e.get("undone_version") is not None
+            }
 
 
 def _relink(kpis) -> None:
@@ -172,7 +219,7 @@ def undo(batch: ImportBatch, user) -> ImportBatch:
                 f"取り込み #{batch.pk} は「{batch.get_status_display()}」のため取り消せません。"
             )
         created = {apps.get_model(k): v for k, v in created_entries(batch.changes).items()}
-        updated = {apps.get_model(k): v for k, v in batch.changes.get("updated", {}).items()}
+        updated = {apps.get_model(k): v for k, v in updated_entries(batch.changes).items()}
         current = {}
         for model in MODEL_ORDER:
             ids = [e["id"] for e in created.get(model, []) + updated.get(model, [])]
@@ -228,6 +275,7 @@ def undo(batch: ImportBatch, user) -> ImportBatch:
                 collector.collect(objects)
                 collector.delete()
 
+        _record_undone(batch.changes, updated)
         batch.status = ImportBatch.Status.UNDONE
         batch.undone_by = user if user and user.is_authenticated else None
         batch.undone_at = now
@@ -269,7 +317,7 @@ def _undone_hops(batch) -> dict:
     hops = defaultdict(dict)
     later = ImportBatch.objects.filter(pk__gt=batch.pk, status=ImportBatch.Status.UNDONE)
     for changes in later.values_list("changes", flat=True):
-        for label, rows in changes.get("updated", {}).items():
+        for label, rows in updated_entries(changes).items():
             for entry in rows:
                 if entry.get("undone_version") is not None:
                     hops[(label, entry["id"])][entry["undone_version"]] = entry["before_version"]

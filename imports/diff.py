@@ -7,7 +7,7 @@ from collections import defaultdict
 from django.apps import apps
 
 from branches.models import Branch
-from imports.applying import created_entries
+from imports.applying import created_entries, updated_entries
 from imports.columns import indicator_key
 from imports.plan import Plan
 from imports.validation import Validated
@@ -407,7 +407,7 @@ def undo_preview(changes: dict) -> dict:
     """What undoing a batch does, from its record (`batch.changes`): per model how many rows
     it deletes and restores, and the first UNDO_ROWS of them with the values it puts back."""
     counts, entries = {}, []
-    recorded = {"created": created_entries(changes), "updated": changes.get("updated", {})}
+    recorded = {"created": created_entries(changes), "updated": updated_entries(changes)}
     for action, key in (("delete", "created"), ("restore", "updated")):
         for label, images in recorded[key].items():
             model = apps.get_model(label)

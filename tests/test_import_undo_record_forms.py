@@ -4,7 +4,7 @@ recorded one image per row. Both undo, and both are refused after a later change
 import pytest
 
 from imports import pipeline
-from imports.applying import UndoRefused, created_entries
+from imports.applying import UndoRefused, created_entries, updated_entries
 from kpis.models import Kpi, MonthlyValue
 from tests.factories_imports import MONTHLY_HEADER, kpi_row, load, monthly_row, xlsx
 
@@ -58,3 +58,38 @@ def test_undo_is_refused_after_a_later_change_in_either_form(monthly_batch, admi
         pipeline.undo(monthly_batch, admin)
 
     assert MonthlyValue.objects.count() == 2
+
+
+@pytest.fixture
+def update_batch(monthly_batch, admin):
+    """A second import that changes 4月 of the first one's values."""
+    return load(
+        xlsx([monthly_row(months=["90.0%", "96.5%"])], header=MONTHLY_HEADER, title="月次"),
+        user=admin,
+    )
+
+
+def test_updated_rows_are_recorded_column_by_column(update_batch):
+    record = update_batch.changes["updated"]["kpis.monthlyvalue"]
+
+    text = record["fields"].index("text")
+    width = len(record["fields"])
+    [row] = record["rows"]
+    assert (row[3 + text], row[3 + width + text]) == ("90.0%", "95.3%")  # after, before
+
+
+@pytest.mark.parametrize("old_form", [False, True])
+def test_undo_restores_updated_rows_in_either_form(update_batch, monthly_batch, admin, old_form):
+    if old_form:
+        entries = updated_entries(update_batch.changes)
+        for entry in entries["kpis.monthlyvalue"]:
+            del entry["undone_version"]
+        update_batch.changes["updated"] = entries
+        update_batch.save()
+
+    pipeline.undo(update_batch, admin)
+    assert MonthlyValue.objects.get(month=4).text == "95.3%"
+
+    # The first import's undo follows the version the second one's undo left.
+    pipeline.undo(monthly_batch, admin)
+    assert not MonthlyValue.objects.exists()
