@@ -2,6 +2,7 @@
 council member, a head-office admin, and an anonymous visitor (the plain `client`)."""
 
 import importlib
+import os
 
 import pytest
 from django.apps import apps
@@ -84,3 +85,16 @@ def _load_branches(apps, schema_editor):
     importlib.import_module("branches.migrations.0002_load_branches").load_branches(
         apps, schema_editor
     )
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo data (imports/demo: the seeds' documents) loaded once for a test module and
+    rolled back after it: loading takes seconds, the page tests only read it."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        yield
+        transaction.set_rollback(True)

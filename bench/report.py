@@ -257,7 +257,8 @@ def summary(results: list[dict]) -> str:
         f"{next(iter(first['imports'].values()))['product']['repetitions']} runs"
         + (
             f"; pages: median of {next(iter(first['pages'].values()))['repetitions']} "
-            "requests after one warm-up, as a logged-in admin (a council member where the row says so)"
+            "requests after one warm-up, as a logged-in admin"
+            " (a council member where the row says so)"
             if first["pages"]
             else ""
         )

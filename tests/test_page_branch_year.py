@@ -137,7 +137,7 @@ def test_trend_over_the_years_and_monthly_chart(client, admin):
     report = client.get("/branches/11/2023/").context["report"]
     (row,) = report.pillars[0].measures[0].kpis
     assert "<svg" in row.trend_chart and "2022" in row.trend_chart
-    assert ["単月", "累計"] == [chart.series for chart in row.monthly_charts]
+    assert [chart.series for chart in row.monthly_charts] == ["単月", "累計"]
     assert all("<svg" in chart.svg for chart in row.monthly_charts)
     assert row.monthly_rows[0] == ("単月", ["84.5%", "85.5%", "86.5%"] + [""] * 9)
     assert row.monthly_rows[1][0] == "累計"

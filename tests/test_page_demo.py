@@ -5,8 +5,6 @@ each test runs in a savepoint within it.
 """
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from kpis.models import Indicator
 from tests.test_page_queries import PAGES
@@ -20,11 +18,8 @@ SAITAMA_2023_MARKS = [("◎", 5), ("○", 87), ("△", 8), ("×", 1), ("—", 2)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-        yield
-        transaction.set_rollback(True)
+def demo_loaded(demo):
+    """The demo data for every test of the module (conftest.demo)."""
 
 
 @pytest.fixture

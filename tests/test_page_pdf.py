@@ -9,8 +9,6 @@ import re
 
 import pypdf
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -72,14 +70,6 @@ LEGEND = re.compile(
 )
 # A row's mark stands alone in its cell, so in the text between blanks.
 ROW_MARK = re.compile(r"(?<!\S)[◎○△×](?!\S)")
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-        yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture(scope="module")

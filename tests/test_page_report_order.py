@@ -11,8 +11,6 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from tests import factories
 from tests.factories_pages import BranchPlanFactory
@@ -217,11 +215,8 @@ CHIBA_PILLAR_1 = [
 
 
 @pytest.fixture(scope="module", autouse=True)
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-        yield
-        transaction.set_rollback(True)
+def demo_loaded(demo):
+    """The demo data for every test of the module (conftest.demo)."""
 
 
 @pytest.fixture
