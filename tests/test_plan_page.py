@@ -107,3 +107,20 @@ def test_branch_members_read_the_working_plan(client, staff_12):
     assert response.status_code == 200
     assert not response.context["publication"].shows_snapshot
     assert "の違い" not in response.content.decode()  # nothing changed since the publication
+
+
+def measure_text(html: str, title: str) -> str:
+    """The text of the measure whose heading names `title`."""
+    for article in re.findall(r'<article class="measure"[^>]*>(.*?)</article>', html, re.S):
+        if title in text_of(re.search(r"<h3>(.*?)</h3>", article, re.S).group(1)):
+            return text_of(article)
+    raise AssertionError(f"no measure {title}")
+
+
+def test_council_reads_why_a_measure_is_important_and_difficult(page):
+    # Seed 002, 令和6年度 column of 健全な財政運営: the paragraphs after each flag.
+    text = measure_text(page.content.decode(), "健全な財政運営")
+    assert "【重要度：高】 協会けんぽは約4,000万人の加入者" in text
+    assert "日本最大の医療保険者" in text
+    assert "【困難度：高】 協会けんぽの財政は、" in text
+    assert "平均保険料率10%を維持してきた" in text
