@@ -9,8 +9,6 @@ import re
 from html import unescape
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 URL = "/branches/12/2024/plan/"
 
@@ -33,11 +31,8 @@ NEW_KPIS = ["協会のレセプト点検の査定率", "返納金債権の回収
 
 
 @pytest.fixture(scope="module", autouse=True)
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-        yield
-        transaction.set_rollback(True)
+def demo_loaded(demo):
+    """The demo data for every test of the module (conftest.demo)."""
 
 
 def text_of(html: str) -> str:
