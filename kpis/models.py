@@ -391,6 +391,26 @@ class Kpi(models.Model):
     # The fields a reader's verdict depends on: a change of one of them under a person's
     # mark makes it stale, and in a published plan flags the KPI.
     VERDICT_FIELDS = ("achieved", "suggested_mark", "mark")
+    # What evaluate_texts derives from the texts: shown, never typed (read-only in the
+    # admin; in the differences from a publication a change shows once, as its text).
+    DERIVED_FIELDS = (
+        "target_kind",
+        "target_value",
+        "target_unit",
+        "target_comparator",
+        "target_baseline",
+        "actual_value",
+        "actual_unit",
+        "actual_note",
+        "previous_actual_value",
+        "national_average_value",
+        "suggested_mark",
+        "margin",
+        "evaluation_baseline",
+        "baseline_source",
+        "evaluation_problem",
+        "evaluation_problem_code",
+    )
     # What a person sets when they set a mark: a write that changes them sets a fresh mark.
     MARK_FIELDS = ("mark", "mark_source", "mark_reason")
 
