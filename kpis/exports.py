@@ -36,7 +36,6 @@ from kpis.models import Activity, Kpi, Measure, MonthlyBreakdown
 from kpis.vocabulary import (
     ACHIEVED_WORDS,
     AGGREGATION_LABELS,
-    CIRCLED_BY_NUMBER,
     DIRECTION_LABELS,
     FORMULA_STARTS,
     INDICATOR_LABELS,
@@ -46,6 +45,7 @@ from kpis.vocabulary import (
     SERIES_LABELS,
     TEXT_MARKER,
     Series,
+    circled,
 )
 
 KPI_HEADER = list(KPI_LABELS.values())
@@ -148,7 +148,7 @@ def _kpi_row(measure, item, first: bool) -> list:
         "difficulty_reason": measure.difficulty_reason if first else "",
     }
     if isinstance(item, Activity):
-        row["activity"] = f"{_activity_number(item.number)} {item.text}"
+        row["activity"] = f"{circled(item.number)} {item.text}"
         row["subgroup"] = item.subgroup
         row["mark"] = item.mark
     elif isinstance(item, Kpi):
@@ -174,10 +174,6 @@ def _kpi_row(measure, item, first: bool) -> list:
             }
         )
     return [row.get(key, "") for key in KPI_LABELS]
-
-
-def _activity_number(number: int) -> str:
-    return CIRCLED_BY_NUMBER.get(number, f"({number})")
 
 
 def indicator_rows(kpis):

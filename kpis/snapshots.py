@@ -32,6 +32,7 @@ from kpis.models import (
     Pillar,
     PublishedSnapshot,
 )
+from kpis.vocabulary import circled
 
 Document = PublishedSnapshot.Document
 
@@ -349,12 +350,6 @@ def _month_changes(before: dict, after: dict) -> list[FieldChange]:
     return changes
 
 
-def _circled(number) -> str:
-    return (
-        chr(0x2460 + number - 1) if isinstance(number, int) and 1 <= number <= 20 else f"({number})"
-    )
-
-
 def differences(snapshot: PublishedSnapshot, measures: list[Measure]) -> list[Difference]:
     """What the working `measures` (as kpis.summary.report_measures loads them) change from
     the snapshot. Rows match by what identifies them in a plan — a measure by pillar and
@@ -390,7 +385,7 @@ def differences(snapshot: PublishedSnapshot, measures: list[Measure]) -> list[Di
         if old is not None and new is not None:
             for number in sorted(old_activities.keys() | new_activities.keys()):
                 before, after = old_activities.get(number), new_activities.get(number)
-                subject = f"事業内容 {row.get('number_label', '')} {_circled(number)}"
+                subject = f"事業内容 {row.get('number_label', '')} {circled(number)}"
                 if before is None or after is None:
                     kind = ADDED if before is None else REMOVED
                     found.append(Difference(kind, subject))

@@ -32,6 +32,7 @@ from kpis.models import (
     MonthlyValue,
 )
 from kpis.notation import COMPARATOR_WORDS, Kind, as_written, parse_target, parse_value
+from kpis.vocabulary import circled
 
 BASELINE_SOURCES = {
     "written": "目標に記載",
@@ -280,11 +281,6 @@ class KpiView(WrittenActual):
         value, unit, source = found
         number = format_number(value, unit or kpi.target_unit or kpi.indicator.unit)
         return f"{number}（{BASELINE_SOURCES.get(source, '')}）"
-
-
-def circled(number: int) -> str:
-    """Activity numbers as the plans write them: 1 → ①."""
-    return chr(0x2460 + number - 1) if 1 <= number <= 20 else f"({number})"
 
 
 @dataclass

@@ -115,6 +115,12 @@ CIRCLED = {
 }
 CIRCLED_BY_NUMBER = {number: char for char, number in CIRCLED.items()}
 
+
+def circled(number) -> str:
+    """An activity number as the plans write it: 1 → ①, 21 → ㉑; beyond ㊿, (51)."""
+    return CIRCLED_BY_NUMBER.get(number, f"({number})")
+
+
 # The marks a report writes before a sub-group of a measure's KPIs (●被保険者, ◆被扶養者).
 SUBGROUP_MARKERS = "●◆■◇"
 # A tag written beside a KPI's target or text (【新設】), kept apart from it; 【KPI】 only
