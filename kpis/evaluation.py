@@ -98,7 +98,7 @@ def evaluate(
         )
 
     if target.kind is Kind.RELATIVE:
-        found = _baseline(target, previous_actual, stored_previous_actual)
+        found = relative_baseline(target, previous_actual, stored_previous_actual)
         if isinstance(found[0], ProblemCode):
             return _cannot_tell(*found)
         reference, unit, source = found
@@ -169,7 +169,7 @@ def _evaluate_qualitative(actual: Reading) -> Evaluation:
     return Evaluation(actual.done, AS_PLANNED if actual.done else BELOW_PLAN)
 
 
-def _baseline(
+def relative_baseline(
     target: Reading, previous: Reading | None, stored: Reading | None
 ) -> tuple[Decimal, str, str] | tuple[ProblemCode, str]:
     """(baseline, unit, source) for a relative target, or (code, problem) preventing it."""

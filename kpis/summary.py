@@ -18,8 +18,7 @@ from kpis import charts
 from kpis.access import visible
 from kpis.charts import format_number
 from kpis.eras import era_label
-from kpis.evaluation import MARKS, Direction, ProblemCode
-from kpis.evaluation import _baseline as evaluation_baseline
+from kpis.evaluation import MARKS, Direction, ProblemCode, relative_baseline
 from kpis.models import (
     Activity,
     BranchPlan,
@@ -273,7 +272,7 @@ class KpiView(WrittenActual):
         stored = None
         if not kpi.previous_actual_text.strip() and self.previous_year_readable:
             stored = parse_value(self.previous_actual)
-        found = evaluation_baseline(
+        found = relative_baseline(
             parse_target(kpi.target_text), parse_value(kpi.previous_actual_text), stored
         )
         if isinstance(found[0], ProblemCode):
