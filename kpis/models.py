@@ -149,6 +149,19 @@ class BranchPlan(models.Model):
     # When a published year was reopened (公表の取り消し): readers keep the last published
     # snapshot, marked 再確認中 since this date, until it is published again.
     reopened_at = models.DateTimeField("公表の取り消し日時", null=True, blank=True)
+    # The last workflow step and its reason: a return (差し戻し) or reopening (公表の取り消し)
+    # is shown to the branch with its reason until the next step replaces it.
+    last_step = models.CharField("直近の操作", max_length=20, blank=True)
+    last_step_reason = models.TextField("直近の操作の理由", blank=True)
+    last_step_at = models.DateTimeField("直近の操作の日時", null=True, blank=True)
+    last_step_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="直近の操作をした人",
+    )
 
     # The reason of a step (差し戻し: …) is kept whole: a return's reason can be long.
     history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
@@ -218,6 +231,9 @@ class Measure(models.Model):
     narrative = models.TextField("結果概要", blank=True)
     challenges = models.TextField("課題", blank=True)
 
+    # Branches write 実施状況 and 課題 in the app: who changed them and when.
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
     class Meta:
         ordering = ["branch__order", "fiscal_year__start_year", "pillar__number", "sort_key"]
         verbose_name = "施策"
@@ -251,6 +267,9 @@ class Activity(models.Model):
     # A sub-group heading of the plan (●被保険者, ◆被扶養者), as written.
     subgroup = models.CharField("対象", max_length=50, blank=True)
     mark = models.CharField("結果", max_length=1, choices=Mark.choices, blank=True)
+
+    # Branches set their activities' marks in the app: who changed them and when.
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         ordering = ["measure", "number"]
@@ -292,6 +311,8 @@ class Indicator(models.Model):
         "月次の集計", max_length=12, choices=Aggregation.choices, default=Aggregation.POINT
     )
     definition = models.TextField("定義", blank=True)
+    # Yearly indicators (filled by head office at year end) never count as missing months.
+    reported_monthly = models.BooleanField("月次で報告", default=True)
 
     class Meta:
         ordering = ["name"]
@@ -379,13 +400,22 @@ class Kpi(models.Model):
     cumulative_year_figure_label = models.CharField(
         "累計の年度計の見出し", max_length=10, blank=True
     )
+    # Year-end outlook (着地見込み) projected from the months entered, by the write path
+    # whenever a monthly value changes; pages read it and never project on the fly.
+    outlook_value = StoredDecimalField("着地見込み（数値）", **VALUE_FIELD)
+    outlook_text = models.CharField("着地見込み", max_length=100, blank=True)
+    outlook_mark = models.CharField("見込みの結果", max_length=1, blank=True)
+    outlook_basis = models.CharField("着地見込みの算出方法", max_length=300, blank=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
     # Every change through kpis.writes raises it.
     version = models.PositiveIntegerField("版", default=1)
 
-    # Audit trail of targets, actuals and marks (who, when, old → new, UI or import).
+    # Audit trail of targets, actuals and marks (who, when, old → new, UI or import). The
+    # outlook is derived from the months, whose own history says what changed.
+    OUTLOOK_FIELDS = ("outlook_value", "outlook_text", "outlook_mark", "outlook_basis")
     history = HistoricalRecords(
-        excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True)
+        excluded_fields=["updated_at", *OUTLOOK_FIELDS],
+        history_change_reason_field=models.TextField(null=True),
     )
 
     # The fields a reader's verdict depends on: a change of one of them under a person's
