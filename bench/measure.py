@@ -23,6 +23,7 @@ import logging
 import os
 import platform
 import pstats
+import statistics
 import sys
 import time
 import warnings
@@ -125,6 +126,13 @@ def run(args) -> dict:
                 page_results[page.key]["queries_one_year"] = one_year[page.key]
             phases["pages"] = time.perf_counter() - mark
 
+        rollover = {}
+        if not args.only:
+            _say("yearly rollover")
+            mark = time.perf_counter()
+            rollover = measure_rollover(year + 1, args.import_repetitions, admin)
+            phases["rollover"] = time.perf_counter() - mark
+
         if args.profiles:
             _say(f"profiles in {args.profiles}")
             mark = time.perf_counter()
@@ -145,11 +153,35 @@ def run(args) -> dict:
             "kpi_rows": len(data.rows(year)),
             "imports": imports,
             "pages": page_results,
+            "rollover": rollover,
             "phases": phases,
             "run_seconds": time.perf_counter() - started,
         }
     finally:
         database.drop(original_name)
+
+
+def measure_rollover(year: int, repetitions: int, user) -> dict:
+    """Opening `year` for every branch from the year before (imports.rollover), undone
+    between repetitions (untimed)."""
+    from imports import applying, rollover
+    from kpis.models import Kpi
+
+    timings = []
+    for _ in range(repetitions):
+        mark = time.perf_counter()
+        batch, analysis = rollover.open_fiscal_year(year, user, confirm_warnings=True)
+        timings.append(time.perf_counter() - mark)
+        if batch is None:
+            raise SystemExit(f"The rollover was refused: {analysis.problems[:3]}")
+        created = Kpi.objects.filter(fiscal_year__start_year=year).count()
+        applying.undo(batch, user)
+    return {
+        "median": statistics.median(timings),
+        "runs": timings,
+        "branches": len(rollover.carried_branches(year)),
+        "kpis": created,
+    }
 
 
 @dataclass
@@ -388,8 +420,6 @@ def timed_phases(action) -> tuple[object, dict]:
 
 
 def _medians(runs: list[dict]) -> dict:
-    import statistics
-
     labels = dict.fromkeys(label for run in runs for label in run)
     return {label: statistics.median(run.get(label, 0.0) for run in runs) for label in labels}
 

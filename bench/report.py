@@ -13,6 +13,7 @@ UPDATE_TO_FRESH = 1.5
 IMPORT_EXPORT_TO_IMPORT = 10.0
 PEAK_BYTES = 200 * 1024 * 1024
 PAGE_SECONDS = 0.100
+ROLLOVER_SECONDS = 10.0
 
 WORKBOOKS = (
     ("monthly", "Monthly workbook (月次)"),
@@ -142,6 +143,25 @@ def rows(results: list[dict]) -> list[tuple[str, list[str], str]]:
                 "",
             ),
         ]
+    if results[0].get("rollover"):
+        first = results[0]["rollover"]
+        table.append(
+            (
+                f"**Yearly rollover** (open_fiscal_year) — {first['branches']} branches, "
+                f"{first['kpis']:,} KPIs",
+                [
+                    _or_dash(
+                        lambda r: (
+                            _seconds(r["rollover"]["median"])
+                            + _verdict(r["rollover"]["median"] < ROLLOVER_SECONDS)
+                        ),
+                        r,
+                    )
+                    for r in results
+                ],
+                f"< {ROLLOVER_SECONDS:.0f} s (SQLite)",
+            )
+        )
     if not results[0]["pages"]:
         return table  # a partial run (--skip-pages)
     table.append(

@@ -65,3 +65,18 @@ class MappingForm(forms.Form):
         """Index in `unmapped` → column key, or "" for 取り込まない."""
         values = (self.cleaned_data[f"column_{i}"] for i in range(len(self.unmapped)))
         return {i: "" if value == SKIP_VALUE else value for i, value in enumerate(values)}
+
+
+class RolloverForm(forms.Form):
+    """The year to open (年度更新) and whether the targets are carried."""
+
+    year = forms.IntegerField(
+        label="開く年度（西暦の開始年）",
+        min_value=2000,
+        max_value=2100,
+        error_messages={"required": "開く年度を入力してください（例: 2025 = 令和7年度）。"},
+    )
+    keep_targets = forms.BooleanField(
+        label="目標を前年度の記載のまま引き継ぐ（外すと目標は空欄で、支部が設定します）",
+        required=False,
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from imports import job_views, views
+from imports import job_views, rollover_views, views
 
 app_name = "imports"
 
@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:pk>/result/", views.result, name="result"),
     path("<int:pk>/undo/", views.undo, name="undo"),
     path("<int:pk>/file/", views.original, name="original"),
+    path("rollover/", rollover_views.rollover_page, name="rollover"),
     path("templates/<str:kind>.xlsx", views.template, name="template"),
 ]
