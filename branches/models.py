@@ -50,9 +50,14 @@ class Membership(models.Model):
         MANAGER = "manager", "管理者"
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="membership",
+        verbose_name="ユーザー",
     )
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="memberships")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="memberships", verbose_name="支部"
+    )
     role = models.CharField("役割", max_length=10, choices=Role.choices, default=Role.STAFF)
 
     class Meta:

@@ -114,8 +114,12 @@ class BranchPlan(models.Model):
         SUBMITTED = "submitted", "提出済"
         PUBLISHED = "published", "公表済"
 
-    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="plans")
-    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="plans")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.CASCADE, related_name="plans", verbose_name="支部"
+    )
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.CASCADE, related_name="plans", verbose_name="年度"
+    )
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.DRAFT)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -213,9 +217,15 @@ class Pillar(models.Model):
 class Measure(models.Model):
     """A numbered measure (具体的な施策) of a branch's plan for one year, under a pillar."""
 
-    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="measures")
-    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="measures")
-    pillar = models.ForeignKey(Pillar, on_delete=models.PROTECT, related_name="measures")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.CASCADE, related_name="measures", verbose_name="支部"
+    )
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.CASCADE, related_name="measures", verbose_name="年度"
+    )
+    pillar = models.ForeignKey(
+        Pillar, on_delete=models.PROTECT, related_name="measures", verbose_name="区分"
+    )
     # The pillar as the branch wrote it (基盤的保険者機能関係); pages show it.
     pillar_label = models.CharField("区分（支部の表記）", max_length=100, blank=True)
     # 施策番号 as written — (1), (1)-1, 1-2, (1)① — and the key it sorts and matches by.
@@ -261,7 +271,9 @@ class Measure(models.Model):
 class Activity(models.Model):
     """A numbered activity (事業内容 ①②③…) of a measure, with its mark."""
 
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="activities")
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="activities", verbose_name="施策"
+    )
     number = models.PositiveSmallIntegerField("番号")
     text = models.TextField("事業内容")
     # A sub-group heading of the plan (●被保険者, ◆被扶養者), as written.
@@ -339,10 +351,18 @@ class Kpi(models.Model):
         COMPUTED = vocabulary.MarkSource.COMPUTED, vocabulary.MARK_SOURCE_LABELS["computed"]
         MANUAL = vocabulary.MarkSource.MANUAL, vocabulary.MARK_SOURCE_LABELS["manual"]
 
-    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="kpis")
-    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="kpis")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="kpis")
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="kpis")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.CASCADE, related_name="kpis", verbose_name="支部"
+    )
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.CASCADE, related_name="kpis", verbose_name="年度"
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="kpis", verbose_name="指標"
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="kpis", verbose_name="施策"
+    )
     order = models.PositiveSmallIntegerField("表示順", default=0)
     description = models.TextField("KPI", blank=True)
     # Which numbered activity of the measure the KPI is in the report (its ①).
@@ -549,7 +569,9 @@ class MonthlyValue(models.Model):
         SINGLE = vocabulary.Series.SINGLE, vocabulary.SERIES_LABELS["single"]
         CUMULATIVE = vocabulary.Series.CUMULATIVE, vocabulary.SERIES_LABELS["cumulative"]
 
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="monthly_values")
+    kpi = models.ForeignKey(
+        Kpi, on_delete=models.CASCADE, related_name="monthly_values", verbose_name="KPI"
+    )
     month = models.PositiveSmallIntegerField(
         "月", validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
@@ -606,7 +628,9 @@ class MonthlyBreakdown(models.Model):
     """A breakdown series (内訳) a progress sheet shows under a KPI — counts per benefit
     type, say: the months and the year figure as written. Shown, never evaluated."""
 
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="breakdowns")
+    kpi = models.ForeignKey(
+        Kpi, on_delete=models.CASCADE, related_name="breakdowns", verbose_name="KPI"
+    )
     label = models.CharField("内訳", max_length=100)
     series = models.CharField("系列", max_length=10, choices=MonthlyValue.Series.choices)
     order = models.PositiveSmallIntegerField("表示順", default=0)
@@ -640,7 +664,9 @@ class Comment(models.Model):
     """A note on one month of a KPI (コメント), e.g. why the figure dropped; reviewers read
     it beside the value. Comments are never edited, so they need no history of their own."""
 
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="comments")
+    kpi = models.ForeignKey(
+        Kpi, on_delete=models.CASCADE, related_name="comments", verbose_name="KPI"
+    )
     month = models.PositiveSmallIntegerField(
         "月", validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
@@ -681,7 +707,9 @@ class PublishedSnapshot(models.Model):
         PLAN = "plan", "事業計画"
         RESULTS = "results", "実施状況"
 
-    plan = models.ForeignKey(BranchPlan, on_delete=models.CASCADE, related_name="snapshots")
+    plan = models.ForeignKey(
+        BranchPlan, on_delete=models.CASCADE, related_name="snapshots", verbose_name="支部事業計画"
+    )
     document = models.CharField("文書", max_length=10, choices=Document.choices)
     published_at = models.DateTimeField("公表日時")
     published_by = models.ForeignKey(
