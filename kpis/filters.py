@@ -2,10 +2,9 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
 
 from branches.models import Branch, Region
-from kpis import vocabulary
+from kpis import search, vocabulary
 from kpis.access import visible
 from kpis.models import FiscalYear, Indicator, Kpi, Mark, Measure, Pillar
 
@@ -15,6 +14,17 @@ ACHIEVED_CHOICES = [
     ("unknown", "判定なし"),
 ]
 FLAG_CHOICES = [("yes", "高"), ("no", "高でない")]
+# The texts the KPI table's keyword searches.
+SEARCHED_FIELDS = (
+    "indicator__name",
+    "description",
+    "measure__title",
+    "target_text",
+    "actual_text",
+    "mark_reason",
+    "note",
+    "branch__name",
+)
 
 
 class HomeForm(forms.Form):
@@ -109,19 +119,20 @@ class KpiFilter(django_filters.FilterSet):
         return queryset.filter(**{name: value == "yes"})
 
     def search(self, queryset, name, value):
-        words = value.split()
-        for word in words:
-            queryset = queryset.filter(
-                Q(indicator__name__icontains=word)
-                | Q(description__icontains=word)
-                | Q(measure__title__icontains=word)
-                | Q(target_text__icontains=word)
-                | Q(actual_text__icontains=word)
-                | Q(mark_reason__icontains=word)
-                | Q(note__icontains=word)
-                | Q(branch__name__icontains=word)
-            )
-        return queryset
+        """Rows holding every word of `value`, however either side is typed (`９６．５％` finds
+        `96.5%`, `ｼﾞｪﾈﾘｯｸ` finds ジェネリック): the texts are compared in search.normalise's form,
+        which the databases cannot compute, so the rows' texts are read and matched here."""
+        query_words = search.words(value)
+        if not query_words:
+            return queryset
+        rows = list(queryset.order_by().values_list("pk", *SEARCHED_FIELDS))
+        found = search.matching(rows, query_words)
+        if len(found) * 2 <= len(rows):
+            return queryset.filter(pk__in=found)
+        # Most rows match: name the others, so the list stays within the database's limit
+        # on query parameters whatever the number of rows.
+        found = set(found)
+        return queryset.exclude(pk__in=[row[0] for row in rows if row[0] not in found])
 
 
 def _pillar_choices(measures):
