@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from branches.models import Branch, Membership
+from branches.people import full_name
 
 
 @admin.register(Branch)
@@ -15,11 +16,15 @@ class BranchAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "branch", "role"]
+    list_display = ["user", "user_name", "branch", "role"]
     list_filter = ["role", "branch__region", "branch"]
     search_fields = ["user__username", "user__last_name", "user__first_name", "branch__name"]
     autocomplete_fields = ["user", "branch"]
     list_select_related = ["user", "branch"]
+
+    @admin.display(description="氏名", ordering="user__last_name")
+    def user_name(self, membership):
+        return full_name(membership.user)
 
 
 User = get_user_model()
@@ -34,6 +39,13 @@ class AccountAdmin(UserAdmin):
     """Head-office admins (本部管理者) manage accounts but cannot raise anyone's privileges,
     their own included, nor touch a superuser's account (whose password they could
     otherwise set, and then log in as the superuser)."""
+
+    # The name in one column, 姓 名, instead of Django's separate 名 and 姓 columns.
+    list_display = ["username", "name", "email", "is_staff"]
+
+    @admin.display(description="氏名", ordering="last_name")
+    def name(self, user):
+        return full_name(user)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

@@ -9,6 +9,7 @@ rows loaded with a fixed number of queries (no per-row `prev_record` look-ups).
 from dataclasses import dataclass
 from datetime import datetime
 
+from branches.people import display_name
 from kpis.models import BranchPlan, Kpi, MonthlyValue
 from kpis.notation import as_written
 
@@ -50,10 +51,7 @@ class Change:
 
 
 def _who(record) -> str:
-    user = record.history_user
-    if user is None:
-        return "—"
-    return user.get_full_name() or user.username
+    return display_name(record.history_user) or "—"
 
 
 def _shown(value) -> str:

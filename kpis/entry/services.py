@@ -21,6 +21,7 @@ from django.utils import timezone
 from branches.models import Branch
 from branches.roles import is_admin, membership_of
 from kpis import eras, snapshots, vocabulary, writes
+from branches.people import display_name
 from kpis.models import (
     MARK_VALUES,
     BranchPlan,
@@ -386,9 +387,7 @@ def _conflict(edit: CellEdit, label: str, row: MonthlyValue | None, typed: str) 
 
 
 def _person(user) -> str:
-    if user is None:
-        return "不明"
-    return user.get_full_name() or user.username
+    return display_name(user) or "不明"
 
 
 def _recheck_lock(scope: EntryScope) -> None:
