@@ -19,9 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from branches.models import Branch
+from branches.people import display_name
 from branches.roles import is_admin, membership_of
 from kpis import eras, snapshots, vocabulary, writes
-from branches.people import display_name
 from kpis.models import (
     MARK_VALUES,
     BranchPlan,
