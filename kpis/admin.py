@@ -21,10 +21,14 @@ from kpis.models import (
 
 @admin.register(FiscalYear)
 class FiscalYearAdmin(admin.ModelAdmin):
-    list_display = ["start_year", "era_label", "status", "excellent_margin", "entry_deadline_day"]
+    list_display = ["start_year", "era", "status", "excellent_margin", "entry_deadline_day"]
     list_filter = ["status"]
     list_editable = ["status", "entry_deadline_day"]
     actions = ["close_years", "reopen_years"]
+
+    @admin.display(description="和暦", ordering="start_year")
+    def era(self, fiscal_year):
+        return fiscal_year.era_label
 
     @admin.action(description="選択した年度を締め切る（本部管理者以外は変更不可）")
     def close_years(self, request, queryset):
@@ -124,7 +128,7 @@ class ActivityInline(admin.TabularInline):
 
 
 @admin.register(Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(SimpleHistoryAdmin):
     list_display = [
         "branch",
         "fiscal_year",
@@ -144,19 +148,27 @@ class MeasureAdmin(admin.ModelAdmin):
         "branch__region",
         "branch",
     ]
-    search_fields = ["title", "plan_text", "narrative", "challenges", "branch__name"]
+    # Also what picks a measure in the KPI and activity forms (autocomplete): 埼玉 (1).
+    search_fields = [
+        "title",
+        "number_label",
+        "plan_text",
+        "narrative",
+        "challenges",
+        "branch__name",
+    ]
     list_select_related = ["branch", "fiscal_year", "pillar"]
     autocomplete_fields = ["branch"]
     inlines = [ActivityInline]
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(SimpleHistoryAdmin):
     list_display = ["measure", "number", "text", "mark"]
     list_filter = ["mark", "measure__fiscal_year", "measure__branch"]
     search_fields = ["text", "measure__title"]
     list_select_related = ["measure__branch", "measure__fiscal_year"]
-    raw_id_fields = ["measure"]
+    autocomplete_fields = ["measure"]
 
 
 @admin.register(Indicator)
@@ -177,7 +189,9 @@ class WritePathForm(forms.ModelForm):
     """Admin forms of KPI data: the version the page was opened with, and the confirmation
     of warnings. The value check is the write path's (kpis.writes), as on every channel."""
 
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_version = forms.IntegerField(
+        label="開いたときの版", widget=forms.HiddenInput, required=False
+    )
     confirm_warnings = forms.BooleanField(
         label="警告を確認して保存する",
         required=False,
@@ -281,8 +295,7 @@ class KpiAdmin(SimpleHistoryAdmin):
     ]
     search_fields = ["indicator__name", "description", "target_text", "actual_text", "branch__name"]
     list_select_related = ["branch", "fiscal_year", "indicator"]
-    raw_id_fields = ["measure"]
-    autocomplete_fields = ["branch", "indicator"]
+    autocomplete_fields = ["branch", "indicator", "measure"]
     readonly_fields = [
         "achieved",
         *Kpi.DERIVED_FIELDS,
@@ -325,7 +338,7 @@ class MonthlyValueAdmin(SimpleHistoryAdmin):
     list_filter = ["series", "month", "kpi__fiscal_year", "kpi__branch"]
     search_fields = ["kpi__indicator__name", "kpi__branch__name", "text"]
     list_select_related = ["kpi__branch", "kpi__fiscal_year", "kpi__indicator", "updated_by"]
-    raw_id_fields = ["kpi"]
+    autocomplete_fields = ["kpi"]
     readonly_fields = ["value", "unit", "updated_by", "updated_at", "version"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -363,5 +376,5 @@ class CommentAdmin(admin.ModelAdmin):
     list_filter = ["kpi__fiscal_year", "kpi__branch"]
     search_fields = ["body", "kpi__indicator__name", "kpi__branch__name"]
     list_select_related = ["kpi__branch", "kpi__fiscal_year", "kpi__indicator", "author"]
-    raw_id_fields = ["kpi"]
+    autocomplete_fields = ["kpi"]
     readonly_fields = ["author", "created_at"]
