@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "branches",
     "kpis",
     "imports",
+    "notices",
     "ops",
 ]
 
@@ -216,6 +217,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Mail (notices/): workflow events and entry-deadline reminders, sent by the task worker.
+# EMAIL_URL (e.g. smtp+tls://user:password@mail.example.jp:587), or EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS; with neither, development prints
+# mail on the console and production sends to localhost:25. Tests keep mail in memory
+# (Django's test set-up replaces the backend with locmem).
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+elif DEBUG and not env.str("EMAIL_HOST", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# A mail server that does not answer fails the attempt (retried later), not the worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+# Links in mail are absolute: the address people open the application at.
+KPI_SITE_URL = env.str("KPI_SITE_URL", default="http://localhost:8000")
 
 # Published achievement pages readable without logging in (off: everything needs a login).
 PUBLIC_ACHIEVEMENT_PAGES = env.bool("KPI_PUBLIC_ACHIEVEMENT_PAGES", default=False)

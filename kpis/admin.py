@@ -2,6 +2,8 @@ import copy
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from kpis import writes
@@ -70,38 +72,64 @@ class BranchPlanAdmin(SimpleHistoryAdmin):
     ]
     actions = [
         "publish_plans",
+        "return_plans",
         "reopen_plans",
         "republish_plans",
         "publish_plan_documents",
         "withdraw_plan_documents",
     ]
 
-    def _transition(self, request, queryset, name):
+    def _transition(self, request, queryset, name, reason=""):
         """The same workflow step as on the entry pages; plans in another state are listed."""
+        label = services.TRANSITIONS[name].label
         done, refused = 0, []
         for plan in queryset.select_related("branch", "fiscal_year"):
             scope = services.entry_scope(request.user, plan.branch, plan.fiscal_year, plan)
             if scope is None or not scope.is_admin:
-                refused.append("公表と公表の取り消しは本部管理者だけができます。")
+                refused.append(f"{label}は本部管理者だけができます。")
                 continue
             try:
-                services.transition(scope, name)
+                services.transition(scope, name, reason=reason)
             except services.TransitionRefused as refusal:
                 refused.append(str(refusal))
             else:
                 done += 1
-        label = services.TRANSITIONS[name].label
         self.message_user(request, f"{done}件の{label}をしました。")
         for message in refused:
             self.message_user(request, message, level=messages.WARNING)
+
+    def _transition_with_reason(self, request, queryset, name, action):
+        """A step that needs a reason asks for it on an intermediate page that lists the
+        selected plans; the step is taken once the reason is given."""
+        form = StepReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            return self._transition(request, queryset, name, form.cleaned_data["reason"])
+        step = services.TRANSITIONS[name]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{step.label}の理由",
+            "opts": self.model._meta,
+            "step": step,
+            "plans": queryset.select_related("branch", "fiscal_year"),
+            "form": form,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/kpis/branchplan/step_reason.html", context)
 
     @admin.action(description="選択した提出済みの計画を公表する")
     def publish_plans(self, request, queryset):
         self._transition(request, queryset, "publish")
 
-    @admin.action(description="選択した公表済みの計画の公表を取り消す（支部が再び編集可能）")
+    @admin.action(description="選択した提出済みの計画を差し戻す（理由を入力）")
+    def return_plans(self, request, queryset):
+        return self._transition_with_reason(request, queryset, "return", "return_plans")
+
+    @admin.action(
+        description="選択した公表済みの計画の公表を取り消す（理由を入力・支部が再び編集可能）"
+    )
     def reopen_plans(self, request, queryset):
-        self._transition(request, queryset, "reopen")
+        return self._transition_with_reason(request, queryset, "reopen", "reopen_plans")
 
     @admin.action(description="公表後の変更（公表後に変更あり）を確認し、今の内容で再公表する")
     def republish_plans(self, request, queryset):
@@ -111,9 +139,26 @@ class BranchPlanAdmin(SimpleHistoryAdmin):
     def publish_plan_documents(self, request, queryset):
         self._transition(request, queryset, "publish_plan")
 
-    @admin.action(description="選択した年度の事業計画の公表を取り消す")
+    @admin.action(description="選択した年度の事業計画の公表を取り消す（理由を入力）")
     def withdraw_plan_documents(self, request, queryset):
-        self._transition(request, queryset, "withdraw_plan")
+        return self._transition_with_reason(
+            request, queryset, "withdraw_plan", "withdraw_plan_documents"
+        )
+
+
+class StepReasonForm(forms.Form):
+    """The reason of a workflow step taken from the admin's list of plans."""
+
+    reason = forms.CharField(
+        label="理由",
+        max_length=services.MAX_TRANSITION_REASON,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        error_messages={
+            "required": "理由を入力してください。理由がないと操作できません。",
+            "max_length": "理由は%(limit_value)d文字以内で入力してください"
+            "（入力は%(show_value)d文字です）。",
+        },
+    )
 
 
 @admin.register(Pillar)

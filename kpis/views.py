@@ -21,6 +21,7 @@ from kpis.evaluation import Direction
 from kpis.filters import HomeForm, KpiFilter
 from kpis.models import FiscalYear, Indicator, Kpi, Measure, PublishedSnapshot
 from kpis.tables import BranchMarksTable, KpiTable, mark_order
+from notices import events as notices
 
 RESULTS, PLAN = PublishedSnapshot.Document.RESULTS, PublishedSnapshot.Document.PLAN
 
@@ -55,6 +56,7 @@ def home(request):
         "regions": Region.choices,
         "region": region,
         "region_label": Region(region).label if region else "",
+        "events": notices.recent(request.user),
     }
     if fiscal_year:
         rows = summary.branch_summaries(request.user, fiscal_year, region)

@@ -38,7 +38,8 @@ def test_admin_publishes_submitted_plans_and_skips_others(client, admin, manager
     assert (submitted.status, submitted.published_by) == ("published", admin)
     assert BranchPlan.objects.get(pk=draft.pk).status == "draft"
 
-    client.post(url, {"action": "reopen_plans", "_selected_action": [submitted.pk]})
+    reopen = {"action": "reopen_plans", "_selected_action": [submitted.pk], "apply": "yes"}
+    client.post(url, {**reopen, "reason": "実績の訂正のため"})
     assert BranchPlan.objects.get(pk=submitted.pk).status == "draft"
 
 

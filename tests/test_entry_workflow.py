@@ -78,7 +78,7 @@ def test_published_year_is_read_only_until_admin_reopens(client, rate, staff_11,
     response = save(client, manager_11, rate, "90%")
     assert response.status_code == 403
     assert "公表済みのため変更できません" in response.content.decode()
-    act(client, admin, "reopen")
+    act(client, admin, "reopen", reason="実績の訂正のため")
     assert plan_status() == "draft"
     assert save(client, staff_11, rate, "90%").status_code == 302
 

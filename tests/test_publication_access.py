@@ -36,10 +36,10 @@ EXPECTED = {
 }
 
 
-def act(user, name):
+def act(user, name, reason=""):
     client = Client()
     client.force_login(user)
-    assert client.post(f"/entry/11/2023/workflow/{name}/").status_code == 302
+    assert client.post(f"/entry/11/2023/workflow/{name}/", {"reason": reason}).status_code == 302
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def reach(state, cast):
     if state in ("results", "reopened"):
         act(cast["admin"], "publish")
     if state == "reopened":
-        act(cast["admin"], "reopen")
+        act(cast["admin"], "reopen", "実績の訂正のため")
 
 
 @pytest.mark.parametrize("state", EXPECTED)
@@ -79,7 +79,7 @@ def test_anonymous_reads_nothing_unless_pages_are_public(client, cast):
 
 def test_withdrawn_plan_is_hidden_again(client, cast):
     reach("plan", cast)
-    act(cast["admin"], "withdraw_plan")
+    act(cast["admin"], "withdraw_plan", "計画の誤記のため")
     client.force_login(cast["council"])
     assert client.get(PLAN_PAGE).status_code == 404
 

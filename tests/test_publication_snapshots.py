@@ -118,7 +118,7 @@ def test_reopening_a_year_published_before_snapshots_keeps_it_for_council(
     client, admin, council, manager_11
 ):
     plan_year("11", 2023, measures=1, activities=1, kpis=1)  # published, no snapshot
-    step(client, admin, "reopen")
+    step(client, admin, "reopen", "実績の訂正のため")
     kpi = Kpi.objects.get()
     kpi.actual_text = "98.4%"
     writes.save_kpis([kpi], writes.Source(writes.Channel.ENTRY, manager_11, "訂正"))

@@ -10,7 +10,7 @@ Series by the indicator's aggregation (月次の集計):
 
 import copy
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -33,6 +33,8 @@ from kpis.models import (
     PublishedSnapshot,
 )
 from kpis.notation import as_written, format_value, parse_value
+from notices import events as notices
+from notices.events import Audience
 
 MAX_COMMENT = Comment._meta.get_field("body").max_length
 # A workflow step's reason (差し戻し, 公表の取り消し …), kept whole in the plan's history.
@@ -59,6 +61,10 @@ class EntryLocked(PermissionDenied):
 
 class TransitionRefused(Exception):
     """A workflow step that does not apply to the plan's current state."""
+
+
+class ReasonRequired(TransitionRefused):
+    """A step that needs a reason (差し戻し, 公表の取り消し …) was asked for without one."""
 
 
 class InvalidInput(Exception):
@@ -536,6 +542,10 @@ class Transition:
     snapshot: str = ""
     needs_reason: bool = False
     primary: bool = False
+    # Who is told by mail and on their home page (notices), if anyone.
+    notify: Audience | None = None
+    # What the branch's pages say at the top, with the reason, until the next step.
+    notice: str = ""
 
     def applies(self, plan: BranchPlan | None) -> bool:
         status = plan.status if plan else BranchPlan.Status.DRAFT
@@ -550,9 +560,26 @@ RESULTS, PLAN = PublishedSnapshot.Document.RESULTS, PublishedSnapshot.Document.P
 TRANSITIONS = {
     t.name: t
     for t in [
-        Transition("submit", "提出", Role.MANAGER, (S.DRAFT,), S.SUBMITTED, primary=True),
+        Transition(
+            "submit",
+            "提出",
+            Role.MANAGER,
+            (S.DRAFT,),
+            S.SUBMITTED,
+            primary=True,
+            notify=Audience.ADMINS,
+        ),
         Transition("withdraw", "提出の取り下げ", Role.MANAGER, (S.SUBMITTED,), S.DRAFT),
-        Transition("return", "差し戻し", Role.ADMIN, (S.SUBMITTED,), S.DRAFT, needs_reason=True),
+        Transition(
+            "return",
+            "差し戻し",
+            Role.ADMIN,
+            (S.SUBMITTED,),
+            S.DRAFT,
+            needs_reason=True,
+            notify=Audience.MANAGERS,
+            notice="本部から差し戻されました",
+        ),
         Transition(
             "publish",
             "公表",
@@ -561,12 +588,20 @@ TRANSITIONS = {
             S.PUBLISHED,
             snapshot=RESULTS,
             primary=True,
+            notify=Audience.MANAGERS,
         ),
         Transition(
             "republish", "再公表", Role.ADMIN, (S.PUBLISHED,), S.PUBLISHED, snapshot=RESULTS
         ),
         Transition(
-            "reopen", "公表の取り消し", Role.ADMIN, (S.PUBLISHED,), S.DRAFT, needs_reason=True
+            "reopen",
+            "公表の取り消し",
+            Role.ADMIN,
+            (S.PUBLISHED,),
+            S.DRAFT,
+            needs_reason=True,
+            notify=Audience.MANAGERS,
+            notice="本部が公表を取り消しました",
         ),
         # The plan goes to the council before the year starts, whatever the results' state.
         Transition(
@@ -606,7 +641,11 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
     """Move the branch's plan one step: draft → submitted (manager) → published (admin);
     managers withdraw a submission, admins return it, republish or reopen a published year,
     and publish the plan document (事業計画) or withdraw it. Every publication stores what
-    readers see as a snapshot (kpis.snapshots)."""
+    readers see as a snapshot (kpis.snapshots).
+
+    A step that needs a reason is refused without one, whoever asks (entry pages, admin,
+    commands). The step, its reason, when and by whom are kept on the plan until the next
+    step; the people the step concerns get an event, mailed after the commit (notices)."""
     step = TRANSITIONS[name]
     reason = reason.strip()
     if len(reason) > MAX_TRANSITION_REASON:
@@ -619,6 +658,10 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
         raise PermissionDenied(f"{step.label}ができるのは{who}です。")
     if not scope.is_admin and not scope.fiscal_year.is_open:
         raise EntryLocked(_year_lock(scope.role, scope.fiscal_year.status, scope.plan_status))
+    if step.needs_reason and not reason:
+        raise ReasonRequired(
+            f"{step.label}には理由が必要です。理由を入力してください。{step.label}はしていません。"
+        )
     with transaction.atomic():
         plan = BranchPlan.objects.select_for_update().filter(
             branch=scope.branch, fiscal_year=scope.fiscal_year
@@ -647,6 +690,8 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
             plan.plan_published_by, plan.plan_published_at = scope.user, now
         elif name == "withdraw_plan":
             plan.plan_published_by, plan.plan_published_at = None, None
+        plan.last_step, plan.last_step_reason = name, reason
+        plan.last_step_at, plan.last_step_by = now, scope.user
         plan._history_user = scope.user
         plan._change_reason = f"{step.label}: {reason}" if reason else step.label
         try:
@@ -661,7 +706,27 @@ def transition(scope: EntryScope, name: str, *, reason: str = "") -> BranchPlan:
             )
         if step.snapshot:
             snapshots.capture(plan, step.snapshot, scope.user, now)
+        if step.notify:
+            notices.workflow_step(plan, name, step.notify, scope.user, reason)
         return plan
+
+
+@dataclass(frozen=True)
+class StepNotice:
+    """The last return or reopening as the branch's pages show it."""
+
+    text: str
+    reason: str
+    at: datetime
+    by: object  # the user, None once the account is deleted
+
+
+def step_notice(plan: BranchPlan | None) -> StepNotice | None:
+    """What the branch is told at the top of its pages until the next step replaces it."""
+    step = TRANSITIONS.get(plan.last_step) if plan else None
+    if step is None or not step.notice:
+        return None
+    return StepNotice(step.notice, plan.last_step_reason, plan.last_step_at, plan.last_step_by)
 
 
 def _refusal(scope: EntryScope, step: Transition, plan: BranchPlan) -> str:
