@@ -140,6 +140,13 @@ class CellForm(forms.Form):
     confirm_warnings = forms.BooleanField(label="警告を確認して保存する", required=False)
 
 
+class GridCellForm(CellForm):
+    """One cell of the grid, sent by the grid's script when the person leaves the cell."""
+
+    kpi = forms.IntegerField(min_value=1)
+    month = forms.TypedChoiceField(choices=[(m, m) for m in FISCAL_MONTHS], coerce=int)
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(
         label="コメント",

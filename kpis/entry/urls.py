@@ -9,6 +9,7 @@ branch_year = "<str:code>/<int:year>/"
 urlpatterns = [
     path("", views.index, name="index"),
     path(branch_year, views.grid, name="grid"),
+    path(f"{branch_year}cells/", views.save_cell, name="cell_save"),
     path(f"{branch_year}history/", views.history, name="history"),
     path(f"{branch_year}workflow/<str:action>/", views.transition, name="transition"),
     path(f"{branch_year}kpi/<int:pk>/", views.kpi_detail, name="kpi"),

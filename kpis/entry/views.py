@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db.models import Exists, OuterRef, Subquery
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +26,7 @@ from kpis.entry.forms import (
     CellForm,
     ChooserForm,
     CommentForm,
+    GridCellForm,
     GridForm,
     GridRow,
     MarkForm,
@@ -112,14 +114,36 @@ def _base_context(scope: services.EntryScope) -> dict:
 # --- index -----------------------------------------------------------------------------
 
 
+def member_year(branch: Branch) -> FiscalYear | None:
+    """The year a branch member lands on: the latest open year they can enter into (it has
+    the branch's KPIs and the plan is neither submitted nor published); else the latest
+    open year with KPIs, to read; else the latest open year, whose page says what to do."""
+    plans = BranchPlan.objects.filter(branch=branch, fiscal_year=OuterRef("pk"))
+    years = list(
+        FiscalYear.objects.filter(status=FiscalYear.Status.OPEN)
+        .annotate(
+            has_kpis=Exists(Kpi.objects.filter(branch=branch, fiscal_year=OuterRef("pk"))),
+            plan_status=Subquery(plans.values("status")[:1]),
+        )
+        .order_by("-start_year")
+    )
+    enterable = [
+        year
+        for year in years
+        if year.has_kpis and year.plan_status in (None, BranchPlan.Status.DRAFT)
+    ]
+    with_kpis = [year for year in years if year.has_kpis]
+    return next(iter(enterable or with_kpis or years), None)
+
+
 @entry_page
 def index(request):
-    """Branch members go to their branch's latest open year; admins choose."""
+    """Branch members go to the year they can enter into (`member_year`); admins choose."""
     membership = membership_of(request.user)
     if not is_admin(request.user):
         if membership is None:
             raise PermissionDenied("月次入力は支部の担当者・管理者と本部管理者が使います。")
-        year = services.latest_open_year()
+        year = member_year(membership.branch)
         if year is not None:
             return redirect("entry:grid", membership.branch.code, year.start_year)
         years = FiscalYear.objects.all()
@@ -164,40 +188,57 @@ def _comments(scope: services.EntryScope, **filters) -> list[Comment]:
 
 
 def _grid_table(form: GridForm, scope, today, comments: list[Comment]) -> list[dict]:
-    """What the template shows per row and cell (bound field, lock, comments, links)."""
+    """What the template shows, grouped by national pillar: per row the KPI and its
+    versions, per cell the input's name, text, errors and lock. Plain values rather than
+    bound fields: a national grid has hundreds of cells, and rendering each through the
+    form's widgets made the page slow."""
     commented = defaultdict(int)
     for comment in comments:
         commented[comment.kpi_id, comment.month] += 1
     year_lock = scope.year_lock()
-    table = []
+    rules = {month: scope.month_rule(month, today) for month in FISCAL_MONTHS}
+    errors = form.errors if form.is_bound else {}
+    groups = []
     for row in form.rows:
+        kpi = row.kpi
+        if not groups or groups[-1]["pillar"].pk != kpi.measure.pillar_id:
+            groups.append({"pillar": kpi.measure.pillar, "lines": []})
         cells = []
         for month in FISCAL_MONTHS:
-            rule = scope.month_rule(month, today)
+            name = cell_field(kpi.pk, month)
+            stored = row.values.get(month)
+            comment_count = commented[kpi.pk, month]
             cells.append(
                 {
                     "month": month,
-                    "field": form[cell_field(row.kpi.pk, month)],
-                    "value": row.values.get(month),
-                    "locked": bool(year_lock) or rule is services.MonthRule.LOCKED,
-                    "needs_reason": rule is services.MonthRule.NEEDS_REASON,
-                    "comments": commented[row.kpi.pk, month],
-                    "url": reverse(
+                    "name": name,
+                    "text": form.data.get(name, "") if form.is_bound else stored and stored.text,
+                    "label": services.cell_label(kpi, month),
+                    "errors": errors.get(name, ()),
+                    "locked": bool(year_lock) or rules[month] is services.MonthRule.LOCKED,
+                    "needs_reason": rules[month] is services.MonthRule.NEEDS_REASON,
+                    "comments": comment_count,
+                    "url": comment_count
+                    and reverse(
                         "entry:cell",
-                        args=[scope.branch.code, scope.fiscal_year.start_year, row.kpi.pk, month],
+                        args=[scope.branch.code, scope.fiscal_year.start_year, kpi.pk, month],
                     ),
                 }
             )
-        table.append(
+        versions = versions_field(kpi.pk)
+        groups[-1]["lines"].append(
             {
                 "row": row,
-                "ytd_text": row.ytd.display(),
-                "versions": form[versions_field(row.kpi.pk)],
+                "ytd": row.ytd,
+                "versions_name": versions,
+                "versions": (
+                    form.data.get(versions, "") if form.is_bound else form.fields[versions].initial
+                ),
                 "cells": cells,
-                "url": _kpi_url(scope, row.kpi),
+                "url": _kpi_url(scope, kpi),
             }
         )
-    return table
+    return groups
 
 
 def _deadlines(scope: services.EntryScope) -> list:
@@ -210,6 +251,7 @@ def grid(request, code, year):
     today = timezone.localdate()
     rows = _grid_rows(scope)
     status = 200
+    refusal = ""
     if request.method == "POST":
         form = GridForm(rows, data=request.POST)
         if form.is_valid():
@@ -222,7 +264,8 @@ def grid(request, code, year):
                     confirm_warnings=form.cleaned_data["confirm_warnings"],
                 )
             except services.EntryLocked as locked:
-                form.add_error(None, str(locked))
+                # The plan's state refuses any input: said as a state, not as a mistake.
+                refusal = str(locked)
                 status = 403
             except services.SaveRefused as refused:
                 rows = _grid_rows(scope)
@@ -245,6 +288,7 @@ def grid(request, code, year):
     context = {
         **_base_context(scope),
         "form": form,
+        "refusal": refusal,
         "table": _grid_table(form, scope, today, comments),
         "months": FISCAL_MONTHS,
         "comments": comments,
@@ -257,7 +301,95 @@ def grid(request, code, year):
             for month in FISCAL_MONTHS
         ),
     }
+    if not rows:
+        context["years_with_kpis"] = FiscalYear.objects.filter(
+            Exists(Kpi.objects.filter(branch=scope.branch, fiscal_year=OuterRef("pk")))
+        )
     return render(request, "entry/grid.html", context, status=status)
+
+
+def _cell_answer(state: str, message: str, *, status: int = 200, **fields) -> JsonResponse:
+    return JsonResponse({"state": state, "message": message, **fields}, status=status)
+
+
+def entry_json(view):
+    """The grid script's calls: POST only, and every answer JSON, refusals included (403,
+    logged as the pages log them), so that the cell can say what happened."""
+
+    @require_POST
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return _cell_answer(
+                "error",
+                "ログインの有効期限が切れています。ページを再読み込みしてログインしてください。",
+                status=401,
+            )
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as refusal:
+            logger.warning(
+                "entry refused: user=%s branch=%s path=%s",
+                request.user.username,
+                kwargs.get("code", "-"),
+                request.path,
+            )
+            message = str(refusal) or "この支部の月次入力はできません。"
+            return _cell_answer("forbidden", message, status=403)
+        except Http404:
+            message = "このKPIはこの支部・年度にありません。ページを再読み込みしてください。"
+            return _cell_answer("error", message, status=404)
+
+    return wrapper
+
+
+@entry_json
+def save_cell(request, code, year):
+    """One grid cell, saved when the person leaves it: services.save_cells with the version
+    the page showed, so the same rules, locks, deadlines and warnings apply as for the whole
+    grid. Answers the cell's state: saved (with the new version and the row's year-to-date
+    figure), conflict (with the other person's value), warning, locked or error."""
+    scope = _scope(request, code, year)
+    form = GridCellForm(request.POST)
+    if not form.is_valid():
+        return _cell_answer("error", BROKEN_FORM, status=400)
+    data = form.cleaned_data
+    kpi, month = _kpi(scope, data["kpi"]), data["month"]
+    edit = services.CellEdit(kpi, month, data["text"], data["version"])
+    try:
+        services.save_cells(
+            scope, [edit], reason=data["reason"], confirm_warnings=data["confirm_warnings"]
+        )
+    except services.EntryLocked as locked:
+        return _cell_answer("locked", str(locked), status=403)
+    except services.SaveRefused as refused:
+        message = " ".join(problem.detail for problem in refused.problems)
+        if refused.has_conflict:
+            current = _series_values(kpi).get(month)
+            return _cell_answer(
+                "conflict",
+                message,
+                status=409,
+                text=current.text if current else "",
+                version=current.version if current else 0,
+            )
+        if refused.warnings_only:
+            return _cell_answer("warning", message)
+        return _cell_answer("error", message, status=422)
+    values = _series_values(kpi)
+    current = values.get(month)
+    return _cell_answer(
+        "saved",
+        "保存しました。",
+        text=current.text if current else "",
+        version=current.version if current else 0,
+        ytd=services.year_to_date(kpi, values).display(),
+    )
+
+
+def _series_values(kpi: Kpi) -> dict[int, MonthlyValue]:
+    series = services.series_for(kpi.indicator)
+    return {value.month: value for value in MonthlyValue.objects.filter(kpi=kpi, series=series)}
 
 
 # --- one cell --------------------------------------------------------------------------
