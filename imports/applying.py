@@ -7,7 +7,6 @@ from django.apps import apps
 from django.db import router, transaction
 from django.db.models.deletion import Collector
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from imports.models import ImportBatch
 from imports.plan import (
@@ -24,7 +23,7 @@ from imports.plan import (
     snapshot_values,
     tracked_fields,
 )
-from kpis import writes
+from kpis import bulk, writes
 from kpis.models import (
     Indicator,
     Kpi,
@@ -160,43 +159,32 @@ def _relink(kpis) -> None:
 
 
 def write_parents(model, change: ModelChanges, source, now) -> None:
-    """Years, pillars, indicators, plans, measures and activities, with history where kept."""
+    """Years, pillars, indicators, plans, measures and activities, with a history row each
+    where the model keeps history: a form that carries a measure's or an activity's stamp
+    (kpis.writes.report_stamps) finds out that an import changed it."""
     reason, user = source.reason(), source.history_user
     if change.create:
-        if has_history(model):
-            bulk_create_with_history(
-                change.create,
-                model,
-                batch_size=BATCH_SIZE,
-                default_user=user,
-                default_change_reason=reason,
-                default_date=now,
-            )
-        else:
-            model.objects.bulk_create(change.create, batch_size=BATCH_SIZE)
+        model.objects.bulk_create(change.create, batch_size=BATCH_SIZE)
+        _history(model, change.create, user, reason, now, "+")
     if change.update:
         names = [f.name for f in tracked_fields(model)]
         if any(f.name == "updated_at" for f in model._meta.concrete_fields):
             for obj in change.update:
                 obj.updated_at = now
             names.append("updated_at")
-        _update(model, change.update, names, user, reason, now)
+        bulk.update(model, change.update, names)
+        _history(model, change.update, user, reason, now, "~")
 
 
-def _update(model, objects, names: list[str], user, reason: str, now) -> None:
-    """Bulk UPDATE of `names`, with a history row per object where the model keeps one."""
+def _history(model, objects, user, reason: str, now, history_type: str) -> None:
+    """The rows' history copied in SQL (kpis.bulk), as monthly values get theirs: with the
+    UPDATE by key it keeps a workbook's measures and activities cheap to write (Django's
+    bulk_update builds a CASE per row and field; simple-history builds every row in Python)."""
     if has_history(model):
-        bulk_update_with_history(
-            objects,
-            model,
-            names,
-            batch_size=BATCH_SIZE,
-            default_user=user,
-            default_change_reason=reason,
-            default_date=now,
+        reasons = dict.fromkeys(map(id, objects), reason)
+        bulk.insert_history(
+            model, objects, user=user, date=now, reasons=reasons, history_type=history_type
         )
-    else:
-        model.objects.bulk_update(objects, names, batch_size=BATCH_SIZE)
 
 
 class UndoRefused(Exception):

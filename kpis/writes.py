@@ -16,6 +16,9 @@ here once:
   flagged 要再確認 (stale), unless the same write set the mark;
 - published plans: a change of 達成 or the mark of a KPI whose plan is published flags the
   KPI 公表後に変更あり until the plan is published again.
+
+The branch's own report — measures' 実施状況 and 課題, activities' marks — is written by
+`save_report` at the end, with a history row per change and the same channels.
 """
 
 from collections import defaultdict
@@ -25,7 +28,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from django.db import IntegrityError, router, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.db.models.deletion import Collector
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -33,7 +36,7 @@ from simple_history.utils import bulk_create_with_history
 from kpis import bulk, checks
 from kpis.breakdowns import delete_breakdowns, write_breakdowns  # noqa: F401 (re-exported)
 from kpis.evaluation import Direction
-from kpis.models import BranchPlan, Indicator, Kpi, MonthlyValue
+from kpis.models import MARK_VALUES, Activity, BranchPlan, Indicator, Kpi, Measure, MonthlyValue
 from kpis.notation import read_value
 
 BATCH_SIZE = 500
@@ -584,3 +587,112 @@ def _delete(objects, source: Source) -> None:
     collector = Collector(using=router.db_for_write(type(objects[0])))
     collector.collect(objects)
     collector.delete()
+
+
+# --- the branch's own report: measures' 実施状況 and 課題, activities' marks ---------------
+
+# What a branch writes of its report in the app, by model, in the pages' words.
+REPORT_FIELDS = {
+    Measure: {"narrative": "実施状況", "challenges": "課題"},
+    Activity: {"mark": "結果"},
+}
+# An activity without a mark yet is blank.
+ACTIVITY_MARKS = ("", *MARK_VALUES)
+
+
+@dataclass(frozen=True)
+class ReportEdit:
+    """A measure's texts or an activity's mark as a person saved them: `values`, the
+    fields they changed ({name: value}); `stamp`, the row's latest history id when the
+    form showed it (0: it had none)."""
+
+    row: Measure | Activity
+    values: dict
+    stamp: int
+
+
+class StampMoved(Exception):
+    """Rows someone changed (or deleted) since the form showed them; nothing was written.
+    `latest` maps id(edit) to its row's latest history record (who and when), or None."""
+
+    def __init__(self, edits: list[ReportEdit], latest: dict):
+        super().__init__(f"{len(edits)}件がほかの人によって先に変更されました")
+        self.edits = edits
+        self.latest = latest
+
+
+def report_stamps(model, pks) -> dict[int, int]:
+    """{pk: the row's latest history id, 0 without history}: the stamp a form carries.
+    Every writer of these rows — the entry pages, imports, their undo — adds a history
+    row, so the stamp moves whenever the row changes."""
+    pks = list(pks)
+    stamps = dict(
+        model.history.filter(id__in=pks)
+        .order_by()
+        .values("id")
+        .annotate(stamp=Max("history_id"))
+        .values_list("id", "stamp")
+    )
+    return {pk: stamps.get(pk, 0) for pk in pks}
+
+
+def save_report(edits: list[ReportEdit], source: Source) -> list:
+    """Write people's changes to measures' texts and activities' marks, all or nothing,
+    with one history row per row written (the source's person, the channel as reason).
+
+    Refuses (Refused) a mark other than ◎ ○ △ × — or blank, and (StampMoved) every edit
+    whose row changed since its stamp — unless the row already holds what was typed.
+    Returns the rows written."""
+    findings = []
+    for edit in edits:
+        fields = REPORT_FIELDS[type(edit.row)]
+        if unknown := set(edit.values) - set(fields):
+            raise ValueError(f"not a report field of {type(edit.row).__name__}: {unknown}")
+        mark = edit.values.get("mark")
+        if mark is not None and mark not in ACTIVITY_MARKS:
+            message = f"結果「{mark}」は選べません。◎ ○ △ × — から選ぶか空欄にしてください。"
+            findings.append(
+                Finding(edit, checks.Finding(checks.Level.ERROR, checks.Code.UNREADABLE, message))
+            )
+    _enforce(findings, source)
+    by_model = defaultdict(list)
+    for edit in edits:
+        by_model[type(edit.row)].append(edit)
+    with transaction.atomic():
+        changed, moved = defaultdict(list), []
+        for model, model_edits in by_model.items():
+            pks = [edit.row.pk for edit in model_edits]
+            # Locked first (PostgreSQL; SQLite's IMMEDIATE transaction holds the write lock
+            # already), so that nobody writes between the stamp check and the write.
+            rows = model.objects.select_for_update().order_by("pk").in_bulk(pks)
+            stamps = report_stamps(model, pks)
+            for edit in model_edits:
+                row = rows.get(edit.row.pk)
+                if row is not None and all(getattr(row, n) == v for n, v in edit.values.items()):
+                    continue
+                if row is None or stamps[row.pk] != edit.stamp:
+                    moved.append(edit)
+                    continue
+                for name, value in edit.values.items():
+                    setattr(row, name, value)
+                changed[model].append(row)
+        if moved:
+            raise StampMoved(moved, _latest_records(moved))
+        reason, user, now = source.reason(), source.history_user, timezone.now()
+        for model, rows in changed.items():
+            bulk.update(model, rows, list(REPORT_FIELDS[model]))
+            model.history.bulk_history_create(
+                rows, update=True, default_user=user, default_change_reason=reason, default_date=now
+            )
+    return [row for rows in changed.values() for row in rows]
+
+
+def _latest_records(edits: list[ReportEdit]) -> dict:
+    """{id(edit): the latest history record of its row, with its user}, or None."""
+    latest = {}
+    for model in {type(edit.row) for edit in edits}:
+        pks = [edit.row.pk for edit in edits if type(edit.row) is model]
+        records = model.history.filter(id__in=pks).select_related("history_user")
+        for record in records.order_by("id", "history_id"):
+            latest[(model, record.id)] = record
+    return {id(edit): latest.get((type(edit.row), edit.row.pk)) for edit in edits}

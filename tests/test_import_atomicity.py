@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 from django.urls import reverse
 
-from imports import applying, pipeline
+from imports import pipeline
 from imports.models import ImportBatch
-from kpis import writes
+from kpis import bulk, writes
 from kpis.models import Kpi
 from tests.factories_imports import database_state, kpi_row, load, xlsx
 
@@ -19,21 +19,17 @@ pytestmark = pytest.mark.django_db
 
 
 def failing_on(model_name):
-    """bulk_create_with_history that raises when it reaches `model_name` (after the parents
-    — fiscal year, pillar, indicator, plan, measure — were written by the pipeline; KPIs
-    and monthly values are written by the write path, kpis.writes)."""
-    real = applying.bulk_create_with_history
+    """The write path's bulk_create_with_history, raising when it reaches `model_name`
+    (after the parents — fiscal year, pillar, indicator, plan, measure — were written by
+    imports.applying; KPIs are written by the write path, kpis.writes)."""
+    real = writes.bulk_create_with_history
 
     def bulk_create(objects, model, **kwargs):
         if model.__name__ == model_name:
             raise DatabaseError("disk I/O error")
         return real(objects, model, **kwargs)
 
-    patches = [
-        mock.patch.object(module, "bulk_create_with_history", side_effect=bulk_create)
-        for module in (applying, writes)
-    ]
-    return _all(patches)
+    return _all([mock.patch.object(writes, "bulk_create_with_history", side_effect=bulk_create)])
 
 
 @contextmanager
@@ -71,20 +67,20 @@ def test_service_call(earlier_import):
 
 def test_failing_update_after_the_creates(earlier_import):
     before = database_state()
-    real = applying.bulk_update_with_history
+    real = bulk.update
 
     def bulk_update(objects, model, *args, **kwargs):
         raise DatabaseError("deadlock detected")
 
+    # The parents (imports.applying) and the KPIs (kpis.writes) are updated by kpis.bulk.
     with (
-        mock.patch.object(applying, "bulk_update_with_history", side_effect=bulk_update),
-        mock.patch.object(writes.bulk, "update", side_effect=bulk_update),
+        mock.patch.object(bulk, "update", side_effect=bulk_update),
         pytest.raises(DatabaseError),
     ):
         pipeline.import_file(new_rows(), "kpi.xlsx")
 
     assert database_state() == before
-    assert real is applying.bulk_update_with_history
+    assert real is bulk.update
 
 
 def test_confirm_page(client, admin, earlier_import):
