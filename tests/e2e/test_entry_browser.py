@@ -1,5 +1,6 @@
-"""A staff member enters monthly values in a real browser and finds them after a reload;
-a council member cannot open the entry page."""
+"""A staff member enters monthly values in a real browser with scripts off (the whole-grid
+save; tests/e2e/test_entry_grid_browser.py saves cell by cell with the grid's script) and
+finds them after a reload; a council member cannot open the entry page."""
 
 import pytest
 
@@ -21,12 +22,13 @@ def log_in(page, live_server, username):
 
 
 def test_staff_enters_values_that_survive_a_reload_and_council_is_refused(
-    live_server, new_page, staff_11, council
+    live_server, browser, new_page, staff_11, council
 ):
     rate = fe.kpi(name="特定健診実施率", unit="%", aggregation="point")
     balance = fe.kpi(name="収支差の対前年度増減", unit="円", aggregation="sum")
 
-    page = new_page()
+    context = browser.new_context(locale="ja-JP", java_script_enabled=False)
+    page = context.new_page()
     log_in(page, live_server, "staff11")
     page.click("text=月次入力")
     page.wait_for_url(f"{live_server.url}/entry/11/2023/")
@@ -47,6 +49,7 @@ def test_staff_enters_values_that_survive_a_reload_and_council_is_refused(
     assert any("96.5%" in text for text in totals)
     assert any("1,198円" in text for text in totals)
     assert MonthlyValue.objects.filter(kpi__branch__code="11").count() == 3
+    context.close()
 
     council_page = new_page()
     log_in(council_page, live_server, council.username)
