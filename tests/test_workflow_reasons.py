@@ -186,6 +186,7 @@ def test_the_branch_sees_the_reason_of_a_return_on_its_pages_until_the_next_step
             page = client.get(url).content.decode()
             assert "本部から差し戻されました" in page, (user, url)
             assert "4月の値を確認してください" in page and when in page
+            assert f"{when}、本部 太郎）" in page  # who, 姓 名
 
     act(client, manager_11, "submit")
 
