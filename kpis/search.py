@@ -58,14 +58,18 @@ def matching(rows: Iterable[tuple], query_words: list[str]) -> list:
     """
     rows = list(rows)
     texts = set()
-    for _pk, *fields in rows:
-        texts.update(fields)
-    holding = [{text for text in texts if word in _normalised(text)} for word in query_words]
-    return [pk for pk, *fields in rows if all(not found.isdisjoint(fields) for found in holding)]
+    for row in rows:
+        texts.update(row[1:])
+    texts.discard(None)
+    for word in query_words:
+        holding = {text for text in texts if word in _normalised(text)}
+        # A row's id is no text: never in `holding`.
+        rows = [row for row in rows if not holding.isdisjoint(row)]
+    return [row[0] for row in rows]
 
 
 @lru_cache(maxsize=32768)
-def _normalised(text: str | None) -> str:
+def _normalised(text: str) -> str:
     # Keyed on the text itself, so a changed text is never served stale; a year of the
     # national KPI table holds a few thousand distinct texts.
     return normalise(text)
