@@ -170,9 +170,11 @@ def _grid_rows(scope: services.EntryScope) -> list[GridRow]:
     )
     values = defaultdict(dict)
     series = {kpi.pk: services.series_for(kpi.indicator) for kpi in kpis}
+    # What the grid, its form and the year-to-date figure read; a national grid has
+    # hundreds of values, and building them whole (with who changed them) was a tenth of it.
     stored = MonthlyValue.objects.filter(
         kpi__branch=scope.branch, kpi__fiscal_year=scope.fiscal_year
-    ).select_related("updated_by")
+    ).only("kpi_id", "month", "series", "text", "value", "unit", "version")
     for value in stored:
         if series.get(value.kpi_id) == value.series:
             values[value.kpi_id][value.month] = value
@@ -197,6 +199,14 @@ def _grid_table(form: GridForm, scope, today, comments: list[Comment]) -> list[d
         commented[comment.kpi_id, comment.month] += 1
     year_lock = scope.year_lock()
     rules = {month: scope.month_rule(month, today) for month in FISCAL_MONTHS}
+    locked = {m: bool(year_lock) or rules[m] is services.MonthRule.LOCKED for m in FISCAL_MONTHS}
+    # A month's cells: read-only, or past the deadline and corrected with a reason.
+    css = {
+        month: "locked"
+        if locked[month]
+        else ("needs-reason" if rules[month] is services.MonthRule.NEEDS_REASON else "")
+        for month in FISCAL_MONTHS
+    }
     errors = form.errors if form.is_bound else {}
     groups = []
     for row in form.rows:
@@ -208,15 +218,21 @@ def _grid_table(form: GridForm, scope, today, comments: list[Comment]) -> list[d
             name = cell_field(kpi.pk, month)
             stored = row.values.get(month)
             comment_count = commented[kpi.pk, month]
+            cell_errors = errors.get(name, ())
             cells.append(
                 {
-                    "month": month,
                     "name": name,
-                    "text": form.data.get(name, "") if form.is_bound else stored and stored.text,
+                    "text": form.data.get(name, "")
+                    if form.is_bound
+                    else stored.text
+                    if stored
+                    else "",
                     "label": services.cell_label(kpi, month),
-                    "errors": errors.get(name, ()),
-                    "locked": bool(year_lock) or rules[month] is services.MonthRule.LOCKED,
-                    "needs_reason": rules[month] is services.MonthRule.NEEDS_REASON,
+                    "errors": cell_errors,
+                    "locked": locked[month],
+                    "css": " ".join(
+                        filter(None, ["cell", cell_errors and "has-error", css[month]])
+                    ),
                     "comments": comment_count,
                     "url": comment_count
                     and reverse(
