@@ -696,3 +696,27 @@ def _latest_records(edits: list[ReportEdit]) -> dict:
         for record in records.order_by("id", "history_id"):
             latest[(model, record.id)] = record
     return {id(edit): latest.get((type(edit.row), edit.row.pk)) for edit in edits}
+
+
+# --- the plan itself: measures a branch adds, renumbers and retires ----------------------
+
+
+def save_measures(measures: list[Measure], source: Source) -> list[Measure]:
+    """Create or update measures (number, title, pillar, group) with one history row each;
+    the KPIs under a measure keep their own history and evaluation."""
+    reason, user = source.reason(), source.history_user
+    with transaction.atomic():
+        for measure in measures:
+            measure._change_reason = reason
+            measure._history_user = user
+            measure.save()
+    return measures
+
+
+def delete_measures(measures: list[Measure], source: Source) -> None:
+    """Delete measures with their activities and KPIs (through delete_kpis, so that the
+    neighbouring years are evaluated again), each with a history row."""
+    with transaction.atomic():
+        delete_kpis(list(Kpi.objects.filter(measure__in=measures)), source)
+        _delete(list(Activity.objects.filter(measure__in=measures)), source)
+        _delete(list(measures), source)

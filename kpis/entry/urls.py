@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kpis.entry import views
+from kpis.entry import plan_views, views
 
 app_name = "entry"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path(branch_year, views.grid, name="grid"),
     path(f"{branch_year}cells/", views.save_cell, name="cell_save"),
     path(f"{branch_year}history/", views.history, name="history"),
+    path(f"{branch_year}plan/", plan_views.plan, name="plan"),
+    path(f"{branch_year}plan/measure/<int:pk>/", plan_views.plan_measure, name="plan_measure"),
+    path(f"{branch_year}plan/kpi/<int:pk>/", plan_views.plan_kpi, name="plan_kpi"),
     path(f"{branch_year}workflow/<str:action>/", views.transition, name="transition"),
     path(f"{branch_year}kpi/<int:pk>/", views.kpi_detail, name="kpi"),
     path(f"{branch_year}kpi/<int:pk>/actual/", views.set_actual, name="actual"),
