@@ -70,3 +70,46 @@ class Membership(models.Model):
     @property
     def is_manager(self) -> bool:
         return self.role == self.Role.MANAGER
+
+
+class Posting(models.Model):
+    """A person's branch and role from a moment on (配属): the record transfers leave behind.
+
+    Membership is the person's current place, which access reads; postings are its history,
+    so that a save made in 埼玉 before a transfer to 千葉 still says 埼玉 (branches.transfers).
+    A transfer dated in the future waits here (applied False) until its moment comes.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="利用者",
+        on_delete=models.CASCADE,
+        related_name="postings",
+    )
+    branch = models.ForeignKey(
+        Branch, verbose_name="支部", on_delete=models.PROTECT, related_name="postings"
+    )
+    role = models.CharField("役割", max_length=10, choices=Membership.Role.choices)
+    starts_on = models.DateField("発令日")
+    # The moment the posting takes over: the start of `starts_on` (Asia/Tokyo), or the moment
+    # it was recorded when that is later (saves made earlier that day were the old branch's).
+    effective_at = models.DateTimeField("効力発生日時")
+    applied = models.BooleanField("所属に反映済み", default=False)
+    recorded_at = models.DateTimeField("登録日時", auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登録者",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["user", "effective_at", "pk"]
+        verbose_name = "配属履歴"
+        verbose_name_plural = "配属履歴"
+        indexes = [models.Index(fields=["user", "effective_at"], name="posting_user_moment")]
+
+    def __str__(self):
+        return f"{self.user} {self.starts_on:%Y-%m-%d}〜 {self.branch} {self.get_role_display()}"

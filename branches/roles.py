@@ -4,7 +4,8 @@ Admins and council members are Django groups; branch roles live on Membership.
 """
 
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ObjectDoesNotExist
+
+from branches.transfers import current_membership
 
 ADMIN_GROUP = "本部管理者"
 COUNCIL_GROUP = "評議員"
@@ -29,14 +30,12 @@ def is_council(user) -> bool:
 
 
 def membership_of(user):
-    """The user's branch membership, or None (asked once per user object)."""
+    """The user's branch membership as it stands now, or None (asked once per user object):
+    a transfer whose date has come counts at once (branches.transfers)."""
     if not user.is_authenticated:
         return None
     if not hasattr(user, "_membership_cache"):
-        try:
-            user._membership_cache = user.membership
-        except ObjectDoesNotExist:
-            user._membership_cache = None
+        user._membership_cache = current_membership(user)
     return user._membership_cache
 
 

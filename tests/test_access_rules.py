@@ -64,6 +64,7 @@ READERS = (LOGIN, 200, 200, 200, 200, 200, NO_ROLE)
 OWN_BRANCH = (LOGIN, 403, 200, 200, 403, 200, NO_ROLE)  # entry pages of 埼玉
 OWN_BRANCH_WRITE = (LOGIN, 403, DONE, DONE, 403, DONE, NO_ROLE)
 REVIEWERS = (LOGIN, 403, 403, DONE, 403, DONE, NO_ROLE)  # 埼玉's manager and admins
+OPEN = (200,) * 6 + (NO_ROLE,)
 
 RULES = {
     # Authentication: open to everyone, also without a role; logout takes POST only.
@@ -145,6 +146,25 @@ RULES = {
     ),
     "imports:original": Rule(get=ADMIN_ONLY, kwargs={"pk": BATCH}),
     "imports:template": Rule(get=ADMIN_ONLY, kwargs={"kind": "kpi"}),
+    # People (branches.views): head-office admins only. With no file being checked, the
+    # preview sends the admin back to the upload.
+    "people:users": Rule(get=ADMIN_ONLY, post=ADMIN_ONLY),
+    "people:users_preview": Rule(
+        get=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE),
+        post=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE),
+    ),
+    "people:users_export": Rule(get=ADMIN_ONLY, kwargs={"fmt": "csv"}),
+    "people:logins": Rule(get=ADMIN_ONLY),
+    # Password reset: open to everyone who is not logged in with no role.
+    "password_reset": Rule(
+        get=OPEN, post=(DONE,) * 6 + (NO_ROLE,), data={"email": "nobody@example.jp"}
+    ),
+    "password_reset_done": Rule(get=OPEN),
+    # A link that is not valid: the page says so.
+    "password_reset_confirm": Rule(
+        get=OPEN, post=OPEN, kwargs={"uidb64": "MQ", "token": "not-a-token"}
+    ),
+    "password_reset_complete": Rule(get=OPEN),
 }
 
 
@@ -246,3 +266,34 @@ def test_rule_is_enforced(request, client, world, name, method, role, expected):
         assert "まだ役割が設定されていません" in response.content.decode()
     else:
         assert response.status_code == expected
+
+
+# --- a transfer: the moved person loses the old branch's drafts at once ------------------
+
+
+@pytest.mark.parametrize("dated", [False, True], ids=["from today", "dated, its day come"])
+def test_a_moved_person_is_refused_on_the_old_branchs_drafts(client, world, staff_11, dated):
+    import datetime
+
+    from django.utils import timezone
+
+    from branches import transfers
+    from branches.models import Membership, Posting
+
+    old_drafts = [
+        (reverse("kpis:branch_year", kwargs=SAITAMA_2023), 404),
+        (reverse("entry:grid", kwargs=SAITAMA_2023), 403),
+        (reverse("entry:kpi", kwargs={**SAITAMA_2023, "pk": world[KPI]}), 403),
+    ]
+    client.force_login(staff_11)
+    assert [client.get(url).status_code for url, _ in old_drafts] == [200, 200, 200]
+
+    starts = timezone.localdate() + datetime.timedelta(days=1 if dated else 0)
+    posting = transfers.transfer(staff_11, factories.branch("12"), Membership.Role.STAFF, starts)
+    if dated:
+        assert [client.get(url).status_code for url, _ in old_drafts] == [200, 200, 200]
+        # The day comes; the daily apply_transfers has not run yet.
+        Posting.objects.filter(pk=posting.pk).update(effective_at=timezone.now())
+
+    assert [client.get(url).status_code for url, _ in old_drafts] == [s for _, s in old_drafts]
+    assert client.get(reverse("entry:grid", kwargs={"code": "12", "year": 2023})).status_code == 200

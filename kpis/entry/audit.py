@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from branches.people import display_name
+from branches.transfers import branch_name_then
 from kpis.models import BranchPlan, Kpi, MonthlyValue
 from kpis.notation import as_written
 
@@ -154,8 +155,19 @@ def plan_changes(records) -> list[Change]:
     return changes
 
 
+def at_the_time(record) -> str:
+    """`（当時 埼玉支部）`: the branch the person belonged to when they saved the row (a
+    transfer since does not move their past saves); empty for someone of no branch."""
+    branch = getattr(record, "branch_then", None)
+    return f"（当時 {branch}）" if branch else ""
+
+
 def _ordered(queryset):
-    return queryset.select_related("history_user").order_by("id", "history_date", "history_id")
+    return (
+        queryset.select_related("history_user")
+        .annotate(branch_then=branch_name_then())
+        .order_by("id", "history_date", "history_id")
+    )
 
 
 def _newest_first(changes: list[Change]) -> list[Change]:
