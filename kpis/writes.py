@@ -650,7 +650,9 @@ def save_report(edits: list[ReportEdit], source: Source) -> list:
             raise ValueError(f"not a report field of {type(edit.row).__name__}: {unknown}")
         mark = edit.values.get("mark")
         if mark is not None and mark not in ACTIVITY_MARKS:
-            message = f"結果「{mark}」は選べません。◎ ○ △ × — から選ぶか空欄にしてください。"
+            message = (
+                f"「{mark}」は事業内容の結果に使えません。◎ ○ △ × — から選ぶか空欄にしてください。"
+            )
             findings.append(
                 Finding(edit, checks.Finding(checks.Level.ERROR, checks.Code.UNREADABLE, message))
             )

@@ -23,7 +23,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kpis.entry.services import history_stamp
-from kpis.models import BranchPlan
+from kpis.models import BranchPlan, Measure
+from kpis.writes import report_stamps
 from tests import factories
 from tests import factories_entry as fe
 from tests.factories_imports import kpi_row, xlsx
@@ -43,6 +44,8 @@ BATCH = "<batch>"
 SLUG = "<slug>"
 STAMP = "<stamp>"
 GRID = "<grid>"  # the whole entry grid as the browser posts it, with one cell changed
+MEASURE = "<measure>"
+MEASURE_STAMP = "<measure stamp>"
 
 SAITAMA_2023 = {"code": "11", "year": 2023}
 
@@ -119,6 +122,19 @@ RULES = {
         post=OWN_BRANCH_WRITE,
         kwargs={**SAITAMA_2023, "pk": KPI, "month": 4},
         data={"body": "4月は健診機関の休業で減少"},
+    ),
+    # The branch's own report: its members (staff too) and admins.
+    "entry:measure": Rule(
+        get=OWN_BRANCH,
+        post=OWN_BRANCH_WRITE,
+        kwargs={**SAITAMA_2023, "pk": MEASURE},
+        data={"stamp": MEASURE_STAMP, "narrative": "受診勧奨を実施した"},
+    ),
+    "entry:kpi_note": Rule(
+        get=MEMBERS_405,
+        post=OWN_BRANCH_WRITE,
+        kwargs={**SAITAMA_2023, "pk": KPI},
+        data={"stamp": STAMP, "note": "9月から集計方法を変更"},
     ),
     # Imports: head-office admins only.
     "imports:upload": Rule(get=ADMIN_ONLY, post=ADMIN_ONLY),
@@ -235,6 +251,8 @@ def world(db, admin):
         SLUG: kpi.indicator.slug,
         STAMP: history_stamp(kpi),
         GRID: fe.grid_data([kpi], {(kpi, 5): "91%"}),
+        MEASURE: kpi.measure_id,
+        MEASURE_STAMP: report_stamps(Measure, [kpi.measure_id])[kpi.measure_id],
     }
 
 

@@ -27,7 +27,8 @@ def branch_with(kpi_count: int, manager):
 
 PAGES = [
     ("grid", "manager_11", lambda kpis: "/entry/11/2023/", 12),
-    ("history", "manager_11", lambda kpis: "/entry/11/2023/history/", 12),
+    # The measures' texts and the activities' marks have their own history tables.
+    ("history", "manager_11", lambda kpis: "/entry/11/2023/history/", 14),
     ("kpi", "manager_11", lambda kpis: f"/entry/11/2023/kpi/{kpis[-1].pk}/", 14),
     ("cell", "manager_11", lambda kpis: f"/entry/11/2023/kpi/{kpis[-1].pk}/4/", 12),
     # Branch and year selects each ask twice (choices, then the required-attribute check).

@@ -68,7 +68,7 @@ def test_a_mark_that_is_not_one_refuses_the_whole_write(measure, staff_11, mark)
         writes.ReportEdit(activity, {"mark": mark}, stamp(activity)),
     ]
 
-    with pytest.raises(writes.Refused, match=f"結果「{mark}」は選べません"):
+    with pytest.raises(writes.Refused, match=f"「{mark}」は事業内容の結果に使えません"):
         writes.save_report(edits, entry(staff_11))
 
     measure.refresh_from_db()

@@ -11,8 +11,9 @@ from datetime import datetime
 
 from branches.people import display_name
 from branches.transfers import branch_name_then
-from kpis.models import BranchPlan, Kpi, MonthlyValue
+from kpis.models import Activity, BranchPlan, Kpi, Measure, MonthlyValue
 from kpis.notation import as_written
+from kpis.vocabulary import circled
 
 # KPI fields a person can change (the rest is derived from these texts).
 KPI_FIELDS = [
@@ -35,6 +36,11 @@ KPI_DEFAULTS = {
 }
 MARK_SOURCES = dict(Kpi.MarkSource.choices)
 PLAN_STATUSES = dict(BranchPlan.Status.choices)
+# The branch's own report: the fields the branch writes on the measure page.
+MEASURE_FIELDS = [("narrative", "実施状況"), ("challenges", "課題")]
+ACTIVITY_FIELDS = [("mark", "事業内容の結果")]
+# How long a measure's title or an activity's text may run in the 対象 column.
+SUBJECT_TEXT = 30
 SERIES = dict(MonthlyValue.Series.choices)
 
 
@@ -155,6 +161,68 @@ def plan_changes(records) -> list[Change]:
     return changes
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= SUBJECT_TEXT else text[:SUBJECT_TEXT] + "…"
+
+
+def _measure_subject(measure) -> str:
+    """`1-(2) 特定健診の受診勧奨…`; a measure deleted since has no subject of its own."""
+    if measure is None:
+        return "施策（削除済み）"
+    return f"{measure.pillar.number}-{measure.number_label} {_short(measure.title)}"
+
+
+def _report_changes(records, fields, subject) -> list[Change]:
+    """The changes of the report's fields, each history row against the one before."""
+    changes = []
+    previous = {}
+    for record in records:
+        before = previous.get(record.id)
+        previous[record.id] = record
+        for name, label in fields:
+            new, old = getattr(record, name), getattr(before, name) if before else ""
+            if old == new or record.history_type == "-":
+                continue
+            changes.append(
+                Change(
+                    when=record.history_date,
+                    who=_who(record),
+                    subject=subject(record),
+                    field=label,
+                    old=_shown(old),
+                    new=_shown(new),
+                    reason=record.history_change_reason or "",
+                )
+            )
+    return changes
+
+
+def measure_changes(records) -> list[Change]:
+    """Measures' 実施状況 and 課題, from history rows with their pillar selected."""
+    return _report_changes(records, MEASURE_FIELDS, _measure_subject)
+
+
+def activity_changes(records) -> list[Change]:
+    """Activities' marks, from history rows with their measure and its pillar selected."""
+
+    def subject(record):
+        return f"{_measure_subject(record.measure)} {circled(record.number)} {_short(record.text)}"
+
+    return _report_changes(records, ACTIVITY_FIELDS, subject)
+
+
+def measure_records(measure) -> tuple[list, list]:
+    """The history rows of a measure and of its activities, oldest first (2 queries)."""
+    measures = _ordered(Measure.history.filter(id=measure.pk)).select_related("pillar")
+    activities = _ordered(Activity.history.filter(measure_id=measure.pk))
+    return list(measures), list(activities.select_related("measure__pillar"))
+
+
+def measure_history(measure_records, activity_records) -> list[Change]:
+    """The changes of a measure's texts and its activities' marks, newest first."""
+    return _newest_first(measure_changes(measure_records) + activity_changes(activity_records))
+
+
 def at_the_time(record) -> str:
     """`（当時 埼玉支部）`: the branch the person belonged to when they saved the row (a
     transfer since does not move their past saves); empty for someone of no branch."""
@@ -175,12 +243,22 @@ def _newest_first(changes: list[Change]) -> list[Change]:
 
 
 def branch_year_changes(branch, fiscal_year, kpis: dict[int, Kpi]) -> list[Change]:
-    """Every change to the branch × year's values, KPIs and plan, newest first (3 queries)."""
+    """Every change to the branch × year's values, KPIs, plan, measures' texts and
+    activities' marks, newest first (5 queries)."""
+    year = {"branch_id": branch.pk, "fiscal_year_id": fiscal_year.pk}
     monthly = _ordered(MonthlyValue.history.filter(kpi_id__in=list(kpis)))
-    kpi_records = _ordered(Kpi.history.filter(branch_id=branch.pk, fiscal_year_id=fiscal_year.pk))
-    plans = _ordered(BranchPlan.history.filter(branch_id=branch.pk, fiscal_year_id=fiscal_year.pk))
+    kpi_records = _ordered(Kpi.history.filter(**year))
+    plans = _ordered(BranchPlan.history.filter(**year))
+    measures = _ordered(Measure.history.filter(**year)).select_related("pillar")
+    activities = _ordered(
+        Activity.history.filter(measure_id__in=Measure.history.filter(**year).values("id"))
+    ).select_related("measure__pillar")
     return _newest_first(
-        monthly_changes(monthly, kpis) + kpi_changes(kpi_records, kpis) + plan_changes(plans)
+        monthly_changes(monthly, kpis)
+        + kpi_changes(kpi_records, kpis)
+        + plan_changes(plans)
+        + measure_changes(measures)
+        + activity_changes(activities)
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kpis.entry import plan_views, views
+from kpis.entry import plan_views, report_views, views
 
 app_name = "entry"
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path(f"{branch_year}kpi/<int:pk>/", views.kpi_detail, name="kpi"),
     path(f"{branch_year}kpi/<int:pk>/actual/", views.set_actual, name="actual"),
     path(f"{branch_year}kpi/<int:pk>/mark/", views.set_mark, name="mark"),
+    path(f"{branch_year}kpi/<int:pk>/note/", report_views.kpi_note, name="kpi_note"),
+    path(f"{branch_year}measure/<int:pk>/", report_views.measure, name="measure"),
     path(f"{branch_year}kpi/<int:pk>/<int:month>/", views.cell, name="cell"),
     path(f"{branch_year}kpi/<int:pk>/<int:month>/comment/", views.add_comment, name="comment"),
 ]

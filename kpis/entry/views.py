@@ -505,7 +505,7 @@ def add_comment(request, code, year, pk, month):
 # --- one KPI: monthly values, review, history ---------------------------------------------
 
 
-def _render_kpi(request, scope, kpi, *, mark_form=None, status=200):
+def _render_kpi(request, scope, kpi, *, mark_form=None, note_form=None, status=200):
     series = services.series_for(kpi.indicator)
     values = {
         value.month: value
@@ -545,6 +545,8 @@ def _render_kpi(request, scope, kpi, *, mark_form=None, status=200):
         or MarkForm(initial={"stamp": stamp, "mark": kpi.mark, "reason": kpi.mark_reason}),
         "may_review": scope.is_reviewer and not scope.year_lock(),
         "changes": audit.kpi_history(kpi),
+        # 備考 as typed, when its save was refused (kpis.entry.report_views.kpi_note).
+        "note_form": note_form,
     }
     return render(request, "entry/kpi.html", context, status=status)
 
