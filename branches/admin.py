@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from branches.accounts import LastLoginFilter
 from branches.models import Branch, Membership
 from branches.people import full_name
 
@@ -42,6 +43,7 @@ class AccountAdmin(UserAdmin):
 
     # The name in one column, 姓 名, instead of Django's separate 名 and 姓 columns.
     list_display = ["username", "name", "email", "is_staff"]
+    list_filter = [*UserAdmin.list_filter, LastLoginFilter]
 
     @admin.display(description="氏名", ordering="last_name")
     def name(self, user):

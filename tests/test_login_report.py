@@ -50,3 +50,16 @@ def test_only_head_office_opens_the_report(client, staff_11):
     client.force_login(staff_11)
 
     assert client.get("/people/logins/").status_code == 403
+
+
+def test_the_user_admin_filters_the_same_people(client, admin):
+    person("never-came")
+    person("away-100-days", days_ago=100)
+    person("yesterday", days_ago=1)
+    client.force_login(admin)
+
+    never = client.get("/admin/auth/user/?login=never").content.decode()
+    stale = client.get("/admin/auth/user/?login=stale").content.decode()
+
+    assert "never-came" in never and "away-100-days" not in never and "yesterday" not in never
+    assert "away-100-days" in stale and "never-came" not in stale and "yesterday" not in stale
