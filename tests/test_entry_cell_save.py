@@ -78,6 +78,21 @@ def test_an_unreadable_value_is_an_error_and_saves_nothing(client, staff_11, rat
     assert stored(rate) is None
 
 
+def test_past_the_deadline_staff_are_refused_and_a_manager_needs_a_reason(
+    client, staff_11, manager_11, rate
+):
+    fe.fiscal_year(2023, entry_deadline_day=10)  # 2023's deadlines are long past
+    refused = post(client, staff_11, rate, "90%").json()
+    assert (
+        refused["state"] == "error"
+        and "修正は支部の管理者に依頼してください" in (refused["message"])
+    )
+    unexplained = post(client, manager_11, rate, "90%").json()
+    assert unexplained["state"] == "error" and "修正理由が必要です" in unexplained["message"]
+    assert post(client, manager_11, rate, "90%", reason="集計漏れ").json()["state"] == "saved"
+    assert stored(rate).text == "90%"
+
+
 def test_a_submitted_plan_refuses_as_a_state_not_as_a_mistake(client, staff_11, manager_11, rate):
     scope = services.entry_scope(manager_11, rate.branch, rate.fiscal_year, None)
     services.transition(scope, "submit")

@@ -136,6 +136,11 @@ def test_paste_move_warn_conflict_and_layout(live_server, new_page, staff_11, ma
     warning.get_by_role("button", name="警告を確認して保存").click()
     page.wait_for_selector(f"td.is-saved >> {cell(second_rate, 5)}")
 
+    # A block of two rows and two columns fills down as well as right, and not past the grid.
+    paste(page, cell(counts[0], 2), "1\t2\t3\r\n4\t5\t6\r\n")
+    page.wait_for_function("() => document.querySelectorAll('td.is-saved').length === 12 + 5")
+    assert [page.input_value(cell(k, m)) for k in counts[:2] for m in (2, 3)] == list("1245")
+
     # staff11 still holds June's old version: a conflict on that cell only.
     page.fill(cell(rate, 6), "89%")
     page.keyboard.press("Tab")
@@ -150,6 +155,7 @@ def test_paste_move_warn_conflict_and_layout(live_server, new_page, staff_11, ma
     expected = dict(zip(MONTHS, PASTED, strict=True)) | {6: "88%"}
     assert [page.input_value(cell(rate, m)) for m in MONTHS] == list(expected.values())
     assert page.input_value(cell(second_rate, 5)) == "△2"
+    assert page.input_value(cell(counts[1], 3)) == "5"
     assert MonthlyValue.objects.get(kpi=rate, month=6).text == "88%"
 
     # 1366 px: every column on screen, the header over its columns.
