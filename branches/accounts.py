@@ -181,14 +181,15 @@ def _membership(user):
 
 
 def _current(user) -> dict[str, str]:
-    membership = _membership(user)
+    membership, role = _membership(user), role_of(user)
     return {
         "ログインID": user.username,
         "姓": user.last_name,
         "名": user.first_name,
         "メールアドレス": user.email,
-        "支部": membership.branch.name if membership else "",
-        "役割": role_of(user),
+        # An admin or council member who also has a membership is written as their role.
+        "支部": membership.branch.name if membership and role in BRANCH_ROLES else "",
+        "役割": role,
         "有効": ACTIVE if user.is_active else INACTIVE,
     }
 

@@ -161,9 +161,11 @@ def test_only_a_superuser_makes_someone_an_admin(head_office, staff_11):
 @pytest.fixture
 def people(staff_11, manager_11, council, admin):
     """Everyone the export writes: branch staff, a manager, a council member, an admin, a
-    deactivated person, one with no role yet, and a name that looks like a formula."""
+    deactivated person, one with no role yet, and a name that looks like a formula. The
+    council member also has a membership left over: written as 評議員."""
     staff_11.last_name, staff_11.first_name, staff_11.email = "埼玉", "担当者", "s11@example.jp"
     staff_11.save()
+    factories.MembershipFactory(user=council, branch=factories.branch("12"))
     factories.MembershipFactory(
         user__username="gone", user__is_active=False, branch=factories.branch("43")
     )
