@@ -8,9 +8,9 @@ plan in one transaction — all rows or none. A file with any error row writes n
 
 A row finds its person by ログインID, else by e-mail (case does not matter). A new person's
 login ID is the e-mail address; they get an unusable password and a mail to set their own.
-A branch change is a transfer from today (branches.transfers): the history keeps the branch
-they belonged to before. Nobody is deleted: 有効 = 無効 deactivates, and the history keeps
-their name.
+A change of branch or role is a transfer (branches.transfers) from the row's 発令日, or at
+once: the history keeps the branch they belonged to before. Nobody is deleted: 有効 = 無効
+deactivates, and the history keeps their name.
 """
 
 import csv
@@ -45,7 +45,7 @@ User = get_user_model()
 STAFF, MANAGER = Membership.Role.STAFF.label, Membership.Role.MANAGER.label
 ROLES = (STAFF, MANAGER, ADMIN_GROUP, COUNCIL_GROUP)
 BRANCH_ROLES = {STAFF: Membership.Role.STAFF, MANAGER: Membership.Role.MANAGER}
-GROUP_ROLES = {ADMIN_GROUP: ADMIN_GROUP, COUNCIL_GROUP: COUNCIL_GROUP}
+GROUP_ROLES = (ADMIN_GROUP, COUNCIL_GROUP)
 ACTIVE, INACTIVE = "有効", "無効"
 ACTIVE_WORDS = {normalise(w): True for w in (ACTIVE, "○", "〇", "1", "true", "はい", "yes")}
 ACTIVE_WORDS |= {normalise(w): False for w in (INACTIVE, "×", "0", "false", "いいえ", "no")}
@@ -60,7 +60,7 @@ HEADERS = {
     "メールアドレス": ("メールアドレス", "メール", "email", "e-mail", "mail"),
     "支部": ("支部", "支部名", "支部コード", "所属"),
     "役割": ("役割", "権限", "ロール"),
-    "有効": ("有効", "有効/無効", "状態", "利用"),
+    "有効": ("有効", "有効/無効", "状態"),
     # Optional: the date a branch or role change takes effect (blank: today).
     "発令日": ("発令日", "異動日", "異動発令日"),
 }
@@ -113,7 +113,6 @@ class Planned:
 @dataclass
 class Plan:
     rows: list[Planned]
-    notices: list[str] = field(default_factory=list)
 
     @property
     def has_errors(self) -> bool:
@@ -390,8 +389,11 @@ def apply(plan: Plan, by) -> list:
             created.append(user)
         user.last_name, user.first_name = wanted.last_name, wanted.first_name
         user.email, user.is_active = wanted.email, wanted.is_active
+        # The Django admin is the head office's tool: it comes and goes with the role.
         if wanted.role == ADMIN_GROUP:
-            user.is_staff = True  # the Django admin is the head office's tool
+            user.is_staff = True
+        elif ("役割", ADMIN_GROUP, wanted.role) in row.changes:
+            user.is_staff = False
         user.save()
         moves = any(column in ("支部", "役割") for column, _, _ in row.changes)
         _set_role(user, wanted, groups, today, by, moves)

@@ -196,3 +196,16 @@ def test_the_export_writes_the_columns_people_read(head_office, people):
     assert ("staff11", "埼玉", "担当者", "s11@example.jp", "埼玉支部", "担当者", "有効") in rows
     assert ("gone", None, None, None, "熊本支部", "担当者", "無効") in rows
     assert ("council", None, None, None, None, "評議員", "有効") in rows
+
+
+def test_a_superuser_takes_the_admin_role_and_its_admin_site_away(client, admin):
+    root = factories.UserFactory(username="root", is_superuser=True, is_staff=True)
+    admin.email = "admin@example.jp"
+    admin.save()
+    client.force_login(root)
+
+    upload(client, csv_file(",,admin@example.jp,,評議員,有効"))
+    confirm(client)
+
+    admin.refresh_from_db()
+    assert [g.name for g in admin.groups.all()] == ["評議員"] and not admin.is_staff
