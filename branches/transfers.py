@@ -124,6 +124,12 @@ def branch_name_then(user_field: str = "history_user", moment_field: str = "hist
     return Subquery(postings.values("branch__name")[:1])
 
 
+def upcoming() -> list[Posting]:
+    """Transfers recorded but not yet written into Membership, soonest first."""
+    postings = Posting.objects.filter(applied=False).select_related("user", "branch")
+    return list(postings.order_by("effective_at", "pk"))
+
+
 def postings_of(user) -> list[Posting]:
     """A person's postings, oldest first, with their branches."""
     return list(Posting.objects.filter(user=user).select_related("branch"))

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
-from branches import accounts
+from branches import accounts, transfers
 from branches.roles import is_admin
 from imports.forms import UploadForm
 
@@ -52,7 +52,8 @@ def users(request):
                 "rows": [[row.number, row.cells] for row in rows],
             }
             return redirect("people:users_preview")
-    return render(request, "branches/users.html", {"form": form})
+    context = {"form": form, "upcoming": transfers.upcoming()}
+    return render(request, "branches/users.html", context)
 
 
 @admin_required

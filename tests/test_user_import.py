@@ -143,6 +143,8 @@ def test_a_full_name_column_and_a_dated_transfer(head_office, staff_11):
     confirm(head_office)
 
     assert Membership.objects.get(user=staff_11).branch.code == "11"  # not before its day
+    waiting = head_office.get("/people/users/").content.decode()
+    assert "発令日を待っている異動（1件）" in waiting and "2099-04-01" in waiting
     assert [p.branch.code for p in staff_11.postings.all()] == ["11", "12"]
     # Importing the same file again records the transfer once.
     upload(head_office, SimpleUploadedFile("users.csv", file.file.getvalue()))
