@@ -52,6 +52,16 @@ def pages(client: Client, year: int, indicator_slug: str) -> list[Page]:
             "月次入力 (埼玉, 1年度)",
             reverse("entry:grid", args=[BRANCH_CODE, year]),
         ),
+        Page(
+            "entry_progress",
+            "入力状況 (47支部 × 12か月, 1年度)",
+            f"{reverse('kpis:entry_progress')}?year={year}",
+        ),
+        Page(
+            "national_map",
+            "全国の達成状況 (47支部 × 60指標, 1年度)",
+            f"{reverse('kpis:national_map')}?year={year}",
+        ),
     ]
 
 

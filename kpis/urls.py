@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from kpis import views
+from kpis import national_views, views
 
 
 class YearConverter:
@@ -53,4 +53,6 @@ urlpatterns = [
         views.indicator_compare,
         name="indicator_compare",
     ),
+    path("progress/", national_views.entry_progress, name="entry_progress"),
+    path("map/", national_views.national_map, name="national_map"),
 ]

@@ -89,6 +89,10 @@ RULES = {
     "kpis:indicator_compare": Rule(
         get=(LOGIN, 404, 200, 200, 404, 200, NO_ROLE), kwargs={"slug": SLUG, "year": 2023}
     ),
+    # The national map: every reader, each reading only the rows they may (tests below).
+    "kpis:national_map": Rule(get=READERS),
+    # Entry progress: head office, and a branch's manager for their own branch (below).
+    "kpis:entry_progress": Rule(get=(LOGIN, 403, 403, 200, 403, 200, NO_ROLE)),
     # Monthly entry (kpis.entry): members of the branch and admins; review by managers.
     "entry:index": Rule(get=(LOGIN, 403, DONE, DONE, DONE, 200, NO_ROLE)),
     "entry:grid": Rule(get=OWN_BRANCH, post=OWN_BRANCH_WRITE, kwargs=SAITAMA_2023, data=GRID),
@@ -284,6 +288,63 @@ def test_rule_is_enforced(request, client, world, name, method, role, expected):
         assert "まだ役割が設定されていません" in response.content.decode()
     else:
         assert response.status_code == expected
+
+
+# --- the national map and the entry progress: what each reader sees on them ---------------
+
+
+def _saitama_row(html: str) -> str:
+    start = html.index(">埼玉<")
+    return html[start : html.index("</tr>", start)]
+
+
+@pytest.fixture
+def draft_outlook(world):
+    """埼玉's draft KPI with an actual and a year-end outlook nobody outside 埼玉 may read."""
+    from kpis.models import Kpi
+
+    Kpi.objects.filter(pk=world[KPI]).update(
+        actual_text="93.7%", outlook_mark="△", outlook_text="94.1%（見込み）"
+    )
+    return world
+
+
+@pytest.mark.parametrize("role", ["council", "staff_12"])
+def test_the_map_never_shows_a_draft_years_figures_or_outlook(request, client, draft_outlook, role):
+    client.force_login(request.getfixturevalue(role))
+
+    html = client.get(reverse("kpis:national_map") + "?year=2023").content.decode()
+
+    assert "未公表" in _saitama_row(html)
+    assert "93.7%" not in html and "94.1%" not in html and "見△" not in html
+    assert "/branches/11/2023/" not in html  # no link to a page they cannot open
+
+
+@pytest.mark.parametrize("role", ["staff_11", "admin"])
+def test_the_branch_and_head_office_see_the_draft_on_the_map(request, client, draft_outlook, role):
+    client.force_login(request.getfixturevalue(role))
+
+    row = _saitama_row(client.get(reverse("kpis:national_map") + "?year=2023").content.decode())
+
+    assert "93.7%" in row and "見△" in row and "未公表" not in row
+
+
+def test_a_manager_sees_only_their_branchs_progress(client, manager_11, world):
+    client.force_login(manager_11)
+
+    html = client.get(reverse("kpis:entry_progress") + "?year=2023").content.decode()
+
+    assert "埼玉支部" in html
+    assert "千葉支部" not in html and "北海道支部" not in html
+
+
+def test_staff_are_refused_the_progress_page_in_japanese(client, staff_11, world):
+    client.force_login(staff_11)
+
+    response = client.get(reverse("kpis:entry_progress"))
+
+    assert response.status_code == 403
+    assert "本部管理者と支部の管理者（自支部のみ）" in response.content.decode()
 
 
 # --- a transfer: the moved person loses the old branch's drafts at once ------------------
