@@ -46,8 +46,13 @@ BATCH_SIZE = 500
 
 @functools.cache
 def tracked_fields(model) -> tuple[models.Field, ...]:
+    # A KPI's outlook follows its months (kpis.writes.refresh_outlooks): an import neither
+    # writes nor restores it, and a month entered since does not block an undo.
+    derived = getattr(model, "OUTLOOK_FIELDS", ())
     return tuple(
-        f for f in model._meta.concrete_fields if not f.primary_key and f.name not in BOOKKEEPING
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in BOOKKEEPING and f.name not in derived
     )
 
 

@@ -245,6 +245,7 @@ _NOT_COMPARED = {
     "updated_by_id",
     "version",
     *Kpi.DERIVED_FIELDS,
+    *Kpi.OUTLOOK_FIELDS,  # follows the months, whose changes are listed
     "mark_source",
     "mark_stale",
     "changed_after_publication",

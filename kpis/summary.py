@@ -245,6 +245,10 @@ class KpiView(WrittenActual):
         return any(row.figure for row in rows)
 
     @property
+    def outlook(self) -> "OutlookView | None":
+        return outlook_view(self.kpi)
+
+    @property
     def is_relative(self) -> bool:
         return self.kpi.target_kind == Kind.RELATIVE
 
@@ -280,6 +284,28 @@ class KpiView(WrittenActual):
         value, unit, source = found
         number = format_number(value, unit or kpi.target_unit or kpi.indicator.unit)
         return f"{number}（{BASELINE_SOURCES.get(source, '')}）"
+
+
+@dataclass(frozen=True)
+class OutlookView:
+    """A KPI's stored year-end outlook (着地見込み) as pages show it."""
+
+    mark: str
+    text: str
+    basis: str
+
+    @property
+    def label(self) -> str:
+        return f"見込み: {self.mark}（着地見込み {self.text}）"
+
+
+def outlook_view(kpi: Kpi) -> OutlookView | None:
+    """The outlook the write path stored with the KPI (kpis.writes.refresh_outlooks), for
+    the branch page and the entry grid; None without one. A reader who is shown a published
+    snapshot gets the snapshot's KPI, so the outlook as published."""
+    if not kpi.outlook_text or not kpi.outlook_mark:
+        return None
+    return OutlookView(kpi.outlook_mark, as_written(kpi.outlook_text), kpi.outlook_basis)
 
 
 @dataclass

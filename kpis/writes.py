@@ -24,20 +24,23 @@ The branch's own report — measures' 実施状況 and 課題, activities' marks
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import NamedTuple
 
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Max
 from django.db.models.deletion import Collector
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from kpis import bulk, checks
+from kpis import bulk, checks, outlook
 from kpis.breakdowns import delete_breakdowns, write_breakdowns  # noqa: F401 (re-exported)
 from kpis.evaluation import Direction
+from kpis.fields import fits
 from kpis.models import MARK_VALUES, Activity, BranchPlan, Indicator, Kpi, Measure, MonthlyValue
-from kpis.notation import read_value
+from kpis.notation import parse_target, read_value
 
 BATCH_SIZE = 500
 MONTHLY_TEXT_LENGTH = MonthlyValue._meta.get_field("text").max_length
@@ -287,6 +290,7 @@ def save_monthly_values(edits: list[MonthlyEdit], source: Source) -> list[Monthl
                 saved.append(value)
         if conflicts:
             raise VersionConflict(conflicts)
+        _refresh_outlooks_of({e.kpi.pk for e in edits})
     return saved
 
 
@@ -377,6 +381,7 @@ def write_monthly_values(
         bulk.insert_history(
             MonthlyValue, update, user=user, date=now, reasons=reasons, history_type="~"
         )
+    _refresh_outlooks_of({o.kpi_id for o in objects})
 
 
 def _read_back_ids(objects: list[MonthlyValue]) -> None:
@@ -394,6 +399,160 @@ def _read_back_ids(objects: list[MonthlyValue]) -> None:
 def delete_monthly_values(values: list[MonthlyValue], source: Source) -> None:
     with transaction.atomic():
         _delete(values, source)
+        _refresh_outlooks_of({v.kpi_id for v in values})
+
+
+# --- the year-end outlook (着地見込み) ------------------------------------------------------
+
+
+def refresh_outlooks(keys: Iterable[tuple[int, int, int]]) -> int:
+    """Project and store the outlook (kpis.outlook) of the KPIs of these (branch, indicator,
+    year) and of the year after each, whose previous-year profile and baseline they are.
+
+    A fixed number of queries: the KPIs of the years around, their months, and one UPDATE of
+    the outlook fields of those whose outlook changed — no version and no history row: the
+    outlook is derived from the months, whose history says what changed. Returns how many
+    changed."""
+    keys = set(keys)
+    if not keys:
+        return 0
+    wanted = keys | {(b, i, y + 1) for b, i, y in keys}
+    around = wanted | {(b, i, y - 1) for b, i, y in wanted}
+    rows = Kpi.objects.filter(
+        branch_id__in={b for b, _, _ in keys},
+        indicator_id__in={i for _, i, _ in keys},
+        fiscal_year__start_year__in={y for _, _, y in around},
+    ).values_list(*_OUTLOOK_READ)
+    found = {}
+    for row in rows:
+        kpi = _OutlookRow(*row[: len(_OUTLOOK_READ) - 4], tuple(row[-4:]))
+        if (key := (kpi.branch_id, kpi.indicator_id, kpi.year)) in around:
+            found[key] = kpi
+    if not any(key in found for key in wanted):
+        return 0
+    # This year's months of each, and last year's where they shape the projection (a level
+    # is projected from its own months only: kpis.outlook).
+    needed = {found[key].pk for key in wanted & found.keys()}
+    for b, i, y in wanted & found.keys():
+        before = found.get((b, i, y - 1))
+        if before is not None and before.aggregation != Indicator.Aggregation.POINT:
+            needed.add(before.pk)
+    months, units = _months_of(needed)
+    targets, changed = {}, []
+    for key in wanted & found.keys():
+        kpi = found[key]
+        before = found.get((kpi.branch_id, kpi.indicator_id, kpi.year - 1))
+        if kpi.target not in targets:
+            targets[kpi.target] = parse_target(kpi.target)
+        unit = kpi.unit or (next(iter(units[kpi.pk])) if len(units[kpi.pk]) == 1 else "")
+        result = outlook.outlook(
+            kpi.aggregation,
+            unit,
+            months.get(kpi.pk, {}),
+            months.get(before.pk) if before else None,
+            targets[kpi.target],
+            Direction(kpi.direction),
+            previous_actual=read_value(kpi.previous_actual),
+            stored_previous_actual=read_value(before.actual) if before and before.actual else None,
+            excellent_margin=kpi.margin,
+        )
+        new = (result.value, result.text, result.mark, result.basis)
+        if new != kpi.stored:
+            # Plain objects: bulk.update reads the key and the fields by name.
+            fields = dict(zip(Kpi.OUTLOOK_FIELDS, new, strict=True))
+            changed.append(SimpleNamespace(pk=kpi.pk, **fields))
+    bulk.update(Kpi, changed, list(Kpi.OUTLOOK_FIELDS))
+    return len(changed)
+
+
+class _OutlookRow(NamedTuple):
+    pk: int
+    branch_id: int
+    indicator_id: int
+    year: int
+    margin: object
+    target: str
+    actual: str
+    previous_actual: str
+    aggregation: str
+    unit: str
+    direction: str
+    stored: tuple  # the outlook fields as stored
+
+
+_OUTLOOK_READ = (
+    "pk",
+    "branch_id",
+    "indicator_id",
+    "fiscal_year__start_year",
+    "fiscal_year__excellent_margin",
+    "target_text",
+    "actual_text",
+    "previous_actual_text",
+    "indicator__aggregation",
+    "indicator__unit",
+    "indicator__direction",
+    *Kpi.OUTLOOK_FIELDS,
+)
+# KPIs whose months one query reads: well under SQLite's bound on parameters.
+OUTLOOK_BATCH = 5000
+
+
+def _months_of(kpi_ids: set) -> tuple[dict, dict]:
+    """({kpi id: {series: {month: value}}}, {kpi id: units}) of the numbers entered, each
+    value to the decimals its text was written with (the column keeps six).
+
+    Plain rows from the cursor: a national import recomputes the outlooks of thousands of
+    KPIs over two years of months, and model rows or reading the texts again cost several
+    times the query (docs/OUTLOOK.md)."""
+    months = defaultdict(lambda: defaultdict(dict))
+    units = defaultdict(set)
+    written = {}
+    table = MonthlyValue._meta.db_table
+    ordered = sorted(kpi_ids)
+    with connections[router.db_for_write(MonthlyValue)].cursor() as cursor:
+        for start in range(0, len(ordered), OUTLOOK_BATCH):
+            chunk = ordered[start : start + OUTLOOK_BATCH]
+            cursor.execute(
+                f"SELECT kpi_id, series, month, value, unit, text FROM {table} "
+                f"WHERE value IS NOT NULL AND kpi_id IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            for kpi_id, series, month, value, unit, text in cursor.fetchall():
+                if text not in written:  # a text is one number: read each once
+                    written[text] = _as_written(value, text)
+                if (number := written[text]) is not None:
+                    months[kpi_id][series][month] = number
+                    units[kpi_id].add(unit)
+    return months, units
+
+
+def _as_written(value, text: str) -> Decimal | None:
+    """The stored number (a float from SQLite, a Decimal from PostgreSQL) to the decimals of
+    its text: the digits after its first decimal point (full-width too). None for a number
+    the column cannot hold (written around the write path): pages show its text only."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not fits(number, *_COLUMN):
+        return None
+    places = 0
+    point = max(text.find("."), text.find("．"))
+    if point >= 0:
+        while point + 1 + places < len(text) and text[point + 1 + places] in _DIGITS:
+            places += 1
+    return number.quantize(_PLACES[min(places, len(_PLACES) - 1)])
+
+
+_VALUE = MonthlyValue._meta.get_field("value")
+_COLUMN = (_VALUE.max_digits, _VALUE.decimal_places)
+_DIGITS = frozenset("0123456789０１２３４５６７８９")
+_PLACES = [Decimal(1).scaleb(-n) for n in range(7)]
+
+
+def _refresh_outlooks_of(kpi_ids: set) -> None:
+    keys = Kpi.objects.filter(pk__in=kpi_ids).values_list(
+        "branch_id", "indicator_id", "fiscal_year__start_year"
+    )
+    refresh_outlooks(keys)
 
 
 # --- KPIs ----------------------------------------------------------------------------------
@@ -420,6 +579,7 @@ def delete_kpis(kpis: list[Kpi], source: Source) -> None:
         _delete(list(MonthlyValue.objects.filter(kpi__in=kpis)), source)
         _delete(kpis, source)
         _refresh_neighbours_of(keys, source)
+        refresh_outlooks(keys)  # the next year's, whose profile and baseline they were
 
 
 def acknowledge_publication(plan: BranchPlan, source: Source) -> int:
@@ -449,6 +609,11 @@ def _write_kpis(kpis, source: Source, *, marks_set: set, check: bool) -> list:
         )
     }
     befores = {pk: _image(k) for pk, k in stored.items()}
+    for kpi in existing:
+        if kpi.pk in stored:
+            # The outlook follows the months (refresh_outlooks), not the KPI read before.
+            for name in Kpi.OUTLOOK_FIELDS:
+                setattr(kpi, name, getattr(stored[kpi.pk], name))
     findings = []
     if check:
         for kpi in kpis:
@@ -487,7 +652,17 @@ def _write_kpis(kpis, source: Source, *, marks_set: set, check: bool) -> list:
         Kpi.history.bulk_history_create(
             update, update=True, batch_size=BATCH_SIZE, default_user=user, default_date=now
         )
+    refresh_outlooks(
+        _key(kpi)
+        for kpi in create + update
+        if kpi.pk not in befores
+        or any(getattr(kpi, name) != befores[kpi.pk][name] for name in _OUTLOOK_INPUTS)
+    )
     return create + update
+
+
+# What a KPI's outlook (and the next year's) depends on besides the months.
+_OUTLOOK_INPUTS = ("target_text", "actual_text", "previous_actual_text", "indicator_id")
 
 
 def _apply_mark_rules(kpi: Kpi, before: dict | None, mark_set: bool, published: set) -> None:
