@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from imports.pipeline import analyse, import_file, read_and_validate, summary_lines
 from kpis import snapshots
-from kpis.models import BranchPlan, PublishedSnapshot
+from kpis.models import BranchPlan, Indicator, PublishedSnapshot
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 
@@ -15,6 +15,25 @@ DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 # draft, the plan itself goes to the council before the year (PLAN_PUBLICATIONS).
 PUBLISHED_PLANS = [("11", 2023), ("10", 2023), ("12", 2022), ("12", 2023)]
 PLAN_PUBLICATIONS = [("12", 2024)]
+
+# Indicators the branches do not report month by month: head office fills them at year end
+# (health checks and guidance from the checkup data, 一者応札 from the year's tenders,
+# 健康保険委員 from the year-end register, バイオシミラー from the claims data); the demo has
+# no monthly values for them, and the entry progress never counts them as missing.
+YEARLY_INDICATORS = (
+    "生活習慣病予防健診実施率",
+    "事業者健診データ取得率",
+    "被扶養者の特定健診実施率",
+    "特定健診実施率（被保険者・被扶養者計）",
+    "被保険者の特定保健指導実施率",
+    "被扶養者の特定保健指導実施率",
+    "受診勧奨後3か月以内の医療機関受診割合",
+    "健診受診月から10か月以内の医療機関受診割合",
+    "一般競争入札に占める一者応札案件の割合",
+    "健康保険委員の委嘱事業所数",
+    "健康保険委員委嘱事業所の被保険者割合",
+    "バイオシミラー80%以上置換成分数の割合",
+)
 
 
 class Command(BaseCommand):
@@ -45,6 +64,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {line}")
         published = self._publish()
         plans = self._publish_plans()
+        self._mark_yearly_indicators()
         message = f"デモデータを読み込みました（公表 {published} 件、事業計画の公表 {plans} 件）。"
         self.stdout.write(self.style.SUCCESS(message))
 
@@ -60,6 +80,9 @@ class Command(BaseCommand):
         if not found:
             raise CommandError(f"デモのブックが見つかりません: {DEMO_DIR}")
         return [(path, content) for *_, path, content in sorted(found)]
+
+    def _mark_yearly_indicators(self) -> None:
+        Indicator.objects.filter(name__in=YEARLY_INDICATORS).update(reported_monthly=False)
 
     @transaction.atomic
     def _publish(self) -> int:
