@@ -2,7 +2,8 @@
 
 Generates the data set's workbooks, runs the measurements on the bench's own SQLite file
 (and on PostgreSQL when DATABASE_URL names a PostgreSQL server: in a throwaway database
-beside it), prints the table and writes it into docs/PERFORMANCE.md.
+beside it), prints the table and writes it into docs/PERFORMANCE.md; then back-tests the
+year-end outlook (`bench.outlook`, docs/OUTLOOK.md).
 """
 
 import argparse
@@ -89,6 +90,9 @@ def main() -> None:
     if not (args.no_write or partial):
         report.write_performance_md(ROOT / "docs" / "PERFORMANCE.md", results)
         print("\nWritten to docs/PERFORMANCE.md")
+    print("\nBack-testing the year-end outlook (docs/OUTLOOK.md) …")
+    outlook = [sys.executable, "-m", "bench.outlook"] + ["--no-write"] * (args.no_write or partial)
+    subprocess.run(outlook, cwd=ROOT, env=_environment(""), check=True)
     print(f"Total: {time.perf_counter() - started:.0f} s")
 
 

@@ -7,8 +7,30 @@ accounting minus `△12`, durations `4:56`, relative targets `対前年度以上
 
 The rows are written to workbooks in the import formats (KPI sheet + 指標 sheet; 月次
 sheet) and, for the background years, given to `bench.load` without a workbook.
+
+The figures behave as a branch's do, so that the year-end outlook can be back-tested on
+them (`python -m bench.outlook`, docs/OUTLOOK.md):
+- the months have a seasonal profile: each branch's indicator has its own twelve monthly
+  weights, stable from year to year, which each year varies by up to ±10 % a month;
+- the year-end figure follows from the months: a sum of single months (単月の合計) is their
+  total, a running figure (累計) is March's — a running ratio (査定率 to date: each month's
+  rate weighted by the month's volume) or, for uptake rates (健診実施率), a share that
+  builds up to the year's figure — and a level (時点) is March's value (February's for the
+  rows whose actual is written as of February);
+- each year moves from the last year-end by a random change (a few % for counts and
+  amounts, less for rates), and the second half of the year runs at its own pace (a factor
+  around 1): what the first half cannot tell;
+- targets are set at the start of the year from the last year-end figure (or a typical
+  level in the first year), a little above or below it in proportion to how much the
+  indicator moves in a year — so they are met in some branches and years and missed in
+  others, about half and half, never missed by construction; relative targets (対前年度以上)
+  compare with last year's figure.
+A month left blank (3 %) is one the branch did not report; the year-end figure is the
+branch's own, from all its months.
 """
 
+import functools
+import math
 import random
 import re
 from dataclasses import dataclass, field, replace
@@ -77,6 +99,12 @@ class IndicatorSpec:
     decimals: int = 1
     definition: str = ""
 
+    @property
+    def builds_up(self) -> bool:
+        """A 累計 rate that builds up through the year (the year's uptake so far), not a
+        running ratio."""
+        return self.aggregation == "cumulative" and self.name.split("（")[0] in BUILDS_UP
+
 
 # (name, unit, direction, aggregation, style, base, decimals)
 _BASE_INDICATORS = [
@@ -103,6 +131,21 @@ _BASE_INDICATORS = [
     ("医療費通知の送付件数", "件", "higher", "sum", "count", 3000, 0),
     ("効果的な意見発信の実施", "", "qualitative", "point", "qualitative", 0, 0),
 ]
+# 累計 rates that build up from April to March (the rest are ratios to date).
+BUILDS_UP = frozenset(
+    {
+        "債権回収率",
+        "生活習慣病予防健診実施率",
+        "事業者健診データ取得率",
+        "被扶養者の特定健診実施率",
+        "特定保健指導実施率",
+        "要治療者の医療機関受診割合",
+    }
+)
+# How far a year-end figure moves in a year (standard deviation, a share of it).
+YEAR_CHANGE = {"count": 0.06, "yen": 0.04, "duration": 0.05, "pct": 0.03}
+# How far a month strays from its profile (standard deviation, a share of it).
+MONTH_NOISE = 0.08
 # Each base indicator exists in a few variants so that the catalogue has 60 names.
 _VARIANTS = ("", "（被保険者）", "（被扶養者）")
 
@@ -219,17 +262,20 @@ class NationalDataSet:
         first_of_pillar = {1: 0, 2: 7, 3: 16}[pillar_number]
         measure_theme = self.indicators[measure_index * KPIS_PER_MEASURE].name.split("（")[0]
         prior = previous.get((code, spec.name))
-        # A branch starts near the national base and drifts a little from year to year.
-        if spec.style == "delta":
-            level = rng.uniform(-3000, 4000)
-        elif prior is not None and prior.actual_number is not None:
-            level = prior.actual_number * rng.uniform(0.97, 1.04)
+        if prior is not None and prior.actual_number is not None:
+            planned = prior.actual_number  # the year is planned from the last year-end
         else:
-            level = spec.base * rng.uniform(0.85, 1.15)
-        if spec.unit == "%":
-            level = min(level, 100.0)
-        months = _monthly_cells(rng, spec, level)
-        actual_number = None if spec.style == "qualitative" else level
+            planned = spec.base * rng.uniform(0.85, 1.15)
+        as_of_february = rng.random() < 0.05
+        if spec.style == "qualitative":
+            months, actual_number = _monthly_cells(rng, spec, [None] * 12), None
+            actual_text = "実施" if rng.random() < 0.9 else "未実施"
+        else:
+            values = _year_months(rng, spec, planned, _profile(self.seed, code, spec.name))
+            months = _monthly_cells(rng, spec, values)
+            actual_number = _year_end(spec, values[: 11 if as_of_february else 12])
+            actual_text = _actual_text(rng, spec, actual_number, year, as_of_february)
+        target_text = _target_text(rng, spec, planned, prior)
         previous_text = prior.actual_text if prior else ""
         return KpiRow(
             branch_code=code,
@@ -243,8 +289,8 @@ class NationalDataSet:
             is_important=measure_index % 3 == 0,
             is_difficult=measure_index % 4 == 0,
             description=f"{spec.name}を目標以上とする",
-            target_text=_target_text(rng, spec, level, prior),
-            actual_text=_actual_text(rng, spec, level, year),
+            target_text=target_text,
+            actual_text=actual_text,
             previous_actual_text=previous_text,
             series=SERIES_FOR[spec.aggregation],
             months=months,
@@ -265,6 +311,26 @@ class NationalDataSet:
                 row.national_rank = rank
 
 
+@functools.cache
+def _profile(seed: int, code: str, name: str) -> tuple[float, ...]:
+    """The branch's monthly weights for the indicator (April first, mean 1): a yearly
+    and a half-yearly wave, the same every year."""
+    rng = random.Random(f"{seed}-profile-{code}-{name}")
+    yearly, half = rng.uniform(0.1, 0.45), rng.uniform(0.0, 0.2)
+    phase, phase2 = rng.uniform(0, 12), rng.uniform(0, 12)
+    weights = [
+        max(
+            0.2,
+            1
+            + yearly * math.sin(2 * math.pi * (m + phase) / 12)
+            + half * math.sin(4 * math.pi * (m + phase2) / 12),
+        )
+        for m in range(12)
+    ]
+    mean = sum(weights) / 12
+    return tuple(w / mean for w in weights)
+
+
 def _number_text(value: float, spec: IndicatorSpec, *, with_unit: bool = True) -> str:
     if spec.style == "duration":
         minutes = max(0, round(value))
@@ -282,7 +348,7 @@ def _full_width(text: str) -> str:
     return text.translate(_FULL_WIDTH)
 
 
-def _target_text(rng, spec: IndicatorSpec, level: float, prior: KpiRow | None) -> str:
+def _target_text(rng, spec: IndicatorSpec, planned: float, prior: KpiRow | None) -> str:
     if spec.style == "qualitative":
         return spec.name
     comparator = "以下" if spec.direction == "lower" else "以上"
@@ -291,46 +357,87 @@ def _target_text(rng, spec: IndicatorSpec, level: float, prior: KpiRow | None) -
         return f"対前年度{comparator}"
     if prior is not None and prior.actual_number is not None and roll < 0.25:
         return f"前年度({_number_text(prior.actual_number, spec)}){comparator}"
-    goal = level * (0.98 if spec.direction == "lower" else 1.02) if spec.style != "delta" else 0
+    if spec.style == "delta":
+        goal = 0.0
+    else:
+        # A little above or below the last year-end, as far as the indicator moves in a year.
+        ambition = rng.uniform(-0.5, 1.0) * YEAR_CHANGE[spec.style]
+        goal = planned * (1 - ambition if spec.direction == "lower" else 1 + ambition)
+        if spec.unit == "%":
+            goal = min(goal, 100.0)
     text = f"{_number_text(goal, spec)}{comparator}"
     return _full_width(text) if roll > 0.95 else text
 
 
-def _actual_text(rng, spec: IndicatorSpec, level: float, year: int) -> str:
-    if spec.style == "qualitative":
-        return "実施" if rng.random() < 0.9 else "未実施"
-    text = _number_text(level, spec)
-    roll = rng.random()
-    if roll < 0.05:
-        return _full_width(text)
-    if roll < 0.10:
+def _actual_text(rng, spec: IndicatorSpec, value: float, year: int, as_of_february: bool) -> str:
+    text = _number_text(value, spec)
+    if as_of_february:
         # A partial-year figure: as of February of the following calendar year.
         return f"{text} ({era_short(year + 1)}.2現在)"
-    return text
+    return _full_width(text) if rng.random() < 0.05 else text
 
 
-def _monthly_cells(rng, spec: IndicatorSpec, level: float) -> list:
+def _year_months(rng, spec: IndicatorSpec, planned: float, profile) -> list[float]:
+    """The year's twelve true values, April to March, rounded as the branch writes them."""
+    weights = [w * rng.uniform(0.9, 1.1) for w in profile]
+    total_weight = sum(weights)
+    if spec.style == "delta":
+        # The year-to-date change against last year's expenses, ending anywhere.
+        end = rng.uniform(-3000, 4000)
+        values = [end * (m + 1) / 12 + rng.gauss(0, 150) for m in range(12)]
+        return [round(v) for v in values]
+    sigma = YEAR_CHANGE[spec.style]
+    year_end = planned * (1 + rng.gauss(0, sigma))
+    second_half = rng.gauss(1, sigma / 2)
+    pace = [1.0] * 6 + [second_half] * 6
+    ceiling = 100.0 if spec.unit == "%" else math.inf
+    if spec.aggregation == "sum":
+        values = [
+            year_end * w / total_weight * p * rng.gauss(1, MONTH_NOISE)
+            for w, p in zip(weights, pace, strict=True)
+        ]
+    elif spec.aggregation == "cumulative" and spec.builds_up:
+        values, running = [], 0.0
+        for w, p in zip(weights, pace, strict=True):
+            running += min(year_end, ceiling) * w / total_weight * p * rng.gauss(1, MONTH_NOISE)
+            values.append(running)
+    elif spec.aggregation == "cumulative":
+        # Each month's rate, weighted by the month's volume: the ratio to date.
+        values, rated, volume = [], 0.0, 0.0
+        for w, p in zip(weights, pace, strict=True):
+            rate = min(year_end * (1 + 0.02 * (w - 1)) * p * rng.gauss(1, 0.01), ceiling)
+            rated, volume = rated + rate * w, volume + w
+            values.append(rated / volume)
+    else:
+        # A level moving from last year-end towards this one, the second half at its pace.
+        values = []
+        for m, w in enumerate(weights):
+            level = planned + (year_end - planned) * (m + 1) / 12
+            if m >= 6:
+                level += planned * (second_half - 1) * (m - 5) / 6
+            values.append(level + planned * (0.01 * (w - 1) + rng.gauss(0, sigma / 6)))
+    floor = 0.0
+    return [round(min(max(v, floor), ceiling), spec.decimals) for v in values]
+
+
+def _year_end(spec: IndicatorSpec, values: list[float]) -> float:
+    """The figure the months add up to: their total, or the last month's."""
+    if spec.aggregation == "sum":
+        return round(sum(values), spec.decimals)
+    return values[-1]
+
+
+def _monthly_cells(rng, spec: IndicatorSpec, values: list) -> list:
     """Twelve cells, April to March, in the notation branches use."""
     typed_numbers = rng.random() < 0.3  # some branches type numbers instead of text
     cells = []
-    for position in range(12):
+    for value in values:
         if rng.random() < 0.03:
-            cells.append(None)  # not yet reported
+            cells.append(None)  # not reported
             continue
         if spec.style == "qualitative":
             cells.append("実施" if rng.random() < 0.6 else "—")
             continue
-        progress = (position + 1) / 12
-        if spec.aggregation == "sum":
-            value = level / 12 * rng.uniform(0.6, 1.4)
-        elif spec.aggregation == "cumulative" and spec.style in ("count", "yen"):
-            value = level * progress * rng.uniform(0.95, 1.05)
-        else:
-            value = level * rng.uniform(0.96, 1.04)
-        if spec.style == "delta":
-            value = rng.uniform(-4000, 4000)
-        if spec.unit == "%":
-            value = min(value, 100.0)
         if typed_numbers and spec.style in ("count", "yen"):
             cells.append(round(value))
             continue
