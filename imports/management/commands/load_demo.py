@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -62,6 +63,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  警告: {warning}")
             for line in summary_lines(analysis):
                 self.stdout.write(f"  {line}")
+        call_command("refresh_outlooks", stdout=self.stdout)  # data loaded before outlooks
         published = self._publish()
         plans = self._publish_plans()
         self._mark_yearly_indicators()
