@@ -2,10 +2,12 @@
 entry grid, the Django admin, an import and its undo — and the KPI's target; council members
 read the published outlook, never a draft's."""
 
+import io
 import re
 from datetime import date
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
@@ -219,3 +221,17 @@ def test_a_stored_number_the_column_cannot_hold_is_left_out(visits):
         cursor.execute(f"UPDATE {table} SET value = 1e30 WHERE id = %s", [july.pk])
     writes.refresh_outlooks([(visits.branch_id, visits.indicator_id, 2023)])
     assert stored(visits)[0] == "120件"  # April–June
+
+
+def test_the_demo_shows_outlooks_also_on_data_loaded_before_them():
+    call_command("load_demo", stdout=io.StringIO())
+    gunma = Kpi.objects.get(
+        branch__code="10", fiscal_year__start_year=2023, indicator__name="健康宣言事業所数"
+    )
+    assert stored(gunma)[1] == "◎"  # 1,200事業所以上, 1,470 by February
+    Kpi.objects.update(outlook_value=None, outlook_text="", outlook_mark="", outlook_basis="")
+
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)  # nothing to import again
+    assert stored(gunma)[1] == "◎"
+    assert "着地見込みを更新しました（7件）" in out.getvalue()
