@@ -5,6 +5,7 @@ import pytest
 
 from kpis.entry import services
 from kpis.models import Comment
+from tests import factories
 from tests import factories_entry as fe
 
 pytestmark = pytest.mark.django_db
@@ -14,6 +15,9 @@ def branch_with(kpi_count: int, manager):
     kpis = []
     for n in range(kpi_count):
         kpi = fe.kpi(name=f"指標{n}", unit="%", aggregation=["sum", "cumulative", "point"][n % 3])
+        # Under the three pillars: the grid groups its rows by pillar without asking again.
+        kpi.measure.pillar = factories.PillarFactory(number=1 + n % 3)
+        kpi.measure.save()
         for month in (4, 5, 6):
             value = fe.value(kpi, month, f"{50 + n}%")
             value.text = f"{51 + n}%"
