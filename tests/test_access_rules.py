@@ -46,6 +46,7 @@ STAMP = "<stamp>"
 GRID = "<grid>"  # the whole entry grid as the browser posts it, with one cell changed
 MEASURE = "<measure>"
 MEASURE_STAMP = "<measure stamp>"
+PILLAR = "<pillar>"
 
 SAITAMA_2023 = {"code": "11", "year": 2023}
 
@@ -134,6 +135,23 @@ RULES = {
         kwargs={**SAITAMA_2023, "pk": MEASURE},
         data={"stamp": MEASURE_STAMP, "narrative": "受診勧奨を実施した"},
     ),
+    # One grid cell saved as the person leaves it (the grid's script): POST only; a script
+    # without a session is answered 401, not sent to the login page.
+    "entry:cell_save": Rule(
+        get=(405, *MEMBERS_405[1:]),
+        post=(401, 403, 200, 200, 403, 200, NO_ROLE),
+        kwargs=SAITAMA_2023,
+        data={"kpi": KPI, "month": 5, "text": "91%", "version": 0},
+    ),
+    # The plan editor: the branch's members and admins; a measure added on POST.
+    "entry:plan": Rule(
+        get=OWN_BRANCH,
+        post=OWN_BRANCH_WRITE,
+        kwargs=SAITAMA_2023,
+        data={"pillar": PILLAR, "number_label": "(9)", "title": "新しい施策"},
+    ),
+    "entry:plan_measure": Rule(get=OWN_BRANCH, kwargs={**SAITAMA_2023, "pk": MEASURE}),
+    "entry:plan_kpi": Rule(get=OWN_BRANCH, kwargs={**SAITAMA_2023, "pk": KPI}),
     "entry:kpi_note": Rule(
         get=MEMBERS_405,
         post=OWN_BRANCH_WRITE,
@@ -166,6 +184,10 @@ RULES = {
     ),
     "imports:original": Rule(get=ADMIN_ONLY, kwargs={"pk": BATCH}),
     "imports:template": Rule(get=ADMIN_ONLY, kwargs={"kind": "kpi"}),
+    # The yearly rollover: POST queues its preview and sends the admin to its progress.
+    "imports:rollover": Rule(
+        get=ADMIN_ONLY, post=(LOGIN, 403, 403, 403, 403, DONE, NO_ROLE), data={"year": 2024}
+    ),
     # People (branches.views): head-office admins only. With no file being checked, the
     # preview sends the admin back to the upload.
     "people:users": Rule(get=ADMIN_ONLY, post=ADMIN_ONLY),
@@ -256,6 +278,7 @@ def world(db, admin):
         STAMP: history_stamp(kpi),
         GRID: fe.grid_data([kpi], {(kpi, 5): "91%"}),
         MEASURE: kpi.measure_id,
+        PILLAR: kpi.measure.pillar_id,
         MEASURE_STAMP: report_stamps(Measure, [kpi.measure_id])[kpi.measure_id],
     }
 
