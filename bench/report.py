@@ -32,6 +32,8 @@ PAGES = (
     ("branch_year_published", "Branch page, published year, admin (working version)"),
     ("plan_year_council", "Plan page, published year, council (the snapshot)"),
     ("plan_year_admin", "Plan page, published year, admin (working version)"),
+    ("entry_progress", "Entry progress (47 branches × 12 months, 1 year)"),
+    ("national_map", "National achievement map (47 × 60, 1 year)"),
 )
 
 

@@ -61,7 +61,10 @@ class BranchPlanAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "fiscal_year", "branch__region"]
     search_fields = ["branch__name", "branch__code"]
     list_select_related = ["branch", "fiscal_year"]
+    # The state moves only by the workflow's steps (the actions, the entry pages), which
+    # require their reasons and tell the people concerned.
     readonly_fields = [
+        "status",
         "submitted_by",
         "submitted_at",
         "published_by",
@@ -69,6 +72,10 @@ class BranchPlanAdmin(SimpleHistoryAdmin):
         "reopened_at",
         "plan_published_by",
         "plan_published_at",
+        "last_step",
+        "last_step_reason",
+        "last_step_at",
+        "last_step_by",
     ]
     actions = [
         "publish_plans",
@@ -218,8 +225,8 @@ class ActivityAdmin(SimpleHistoryAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(admin.ModelAdmin):
-    list_display = ["name", "unit", "direction", "aggregation"]
-    list_filter = ["direction", "aggregation", "unit"]
+    list_display = ["name", "unit", "direction", "aggregation", "reported_monthly"]
+    list_filter = ["direction", "aggregation", "reported_monthly", "unit"]
     search_fields = ["name", "definition"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -344,6 +351,7 @@ class KpiAdmin(SimpleHistoryAdmin):
     readonly_fields = [
         "achieved",
         *Kpi.DERIVED_FIELDS,
+        *Kpi.OUTLOOK_FIELDS,
         "mark_stale",
         "changed_after_publication",
         "version",

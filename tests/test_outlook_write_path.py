@@ -235,3 +235,17 @@ def test_the_demo_shows_outlooks_also_on_data_loaded_before_them():
     call_command("load_demo", stdout=out)  # nothing to import again
     assert stored(gunma)[1] == "◎"
     assert "着地見込みを更新しました（7件）" in out.getvalue()
+
+
+def test_the_entry_grid_shows_the_stored_outlook_beside_the_year_to_date(visits, client, staff_11):
+    save_cells(staff_11, visits, {4: "10件", 5: "10件"})
+    client.force_login(staff_11)
+    assert "見込み" not in client.get(fe.grid_url()).content.decode()
+
+    save_cells(staff_11, visits, {6: "10件"})
+
+    html = client.get(fe.grid_url()).content.decode()
+    assert (
+        '<span class="outlook" title="4〜6月の実績の月平均×12か月で推計">見込み○ 120件</span>'
+        in html
+    )

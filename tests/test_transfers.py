@@ -121,3 +121,15 @@ def test_deactivating_keeps_the_name_on_past_saves(client, saitama_rate, staff_1
     client.logout()
     client.post("/accounts/login/", {"username": "staff11", "password": "correct-horse-battery"})
     assert "_auth_user_id" not in client.session
+
+
+def test_the_old_branchs_history_page_names_the_branch_of_the_time(
+    client, saitama_rate, staff_11, manager_11
+):
+    save_as(client, staff_11, saitama_rate, "90%")
+    transfers.transfer(staff_11, factories.branch("12"), STAFF, timezone.localdate())
+
+    client.force_login(manager_11)
+    html = client.get(fe.grid_url().rstrip("/") + "/history/").content.decode()
+
+    assert "（当時 埼玉支部）" in html

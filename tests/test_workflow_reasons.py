@@ -213,3 +213,15 @@ def test_only_the_branch_and_head_office_see_the_reason_of_a_reopening(
         response = reader.get(BRANCH_PAGE)
         assert response.status_code == 200  # the last publication, 再確認中
         assert "実績の訂正のため" not in response.content.decode(), user
+
+
+def test_the_admins_edit_form_cannot_reopen_a_plan_around_the_reason(client, admin, published):
+    before = state(published)
+    client.force_login(admin)
+    url = f"/admin/kpis/branchplan/{published.pk}/change/"
+
+    page = client.get(url).content.decode()
+    client.post(url, {"status": "draft", "last_step": "reopen", "last_step_reason": ""})
+
+    assert 'name="status"' not in page
+    assert state(published) == before

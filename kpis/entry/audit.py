@@ -58,7 +58,7 @@ class Change:
 
 
 def _who(record) -> str:
-    return display_name(record.history_user) or "—"
+    return (display_name(record.history_user) or "—") + at_the_time(record)
 
 
 def _shown(value) -> str:

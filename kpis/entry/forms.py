@@ -9,6 +9,7 @@ from branches.models import Branch
 from kpis.entry import services
 from kpis.eras import FISCAL_MONTHS
 from kpis.models import FiscalYear, Kpi, Mark, MonthlyValue
+from kpis.summary import outlook_view
 
 BROKEN_FORM = "フォームの内容が古いか壊れています。ページを再読み込みしてから入力し直してください。"
 
@@ -27,6 +28,11 @@ class GridRow:
     @property
     def series_label(self) -> str:
         return services.series_label(self.kpi.indicator)
+
+    @property
+    def outlook(self):
+        """The year-end outlook the write path stored (着地見込み), or None."""
+        return outlook_view(self.kpi)
 
     def version(self, month: int) -> int:
         value = self.values.get(month)

@@ -70,7 +70,7 @@ def _scope(request, code: str, year: int) -> services.EntryScope:
     fiscal_year = get_object_or_404(FiscalYear, start_year=year)
     plan = (
         BranchPlan.objects.filter(branch=branch, fiscal_year=fiscal_year)
-        .select_related("submitted_by")
+        .select_related("submitted_by", "last_step_by")
         .first()
     )
     scope = services.entry_scope(request.user, branch, fiscal_year, plan)
