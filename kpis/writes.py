@@ -457,6 +457,10 @@ def refresh_outlooks(keys: Iterable[tuple[int, int, int]]) -> int:
             excellent_margin=kpi.margin,
         )
         new = (result.value, result.text, result.mark, result.basis)
+        if result.value is not None and result.value.adjusted() >= checks.INTEGER_DIGITS:
+            # Months near the columns' limit project beyond it: no outlook rather than a
+            # failed save (PostgreSQL refuses the number, SQLite would store it inexactly).
+            new = (None, "", "", "")
         if new != kpi.stored:
             # Plain objects: bulk.update reads the key and the fields by name.
             fields = dict(zip(Kpi.OUTLOOK_FIELDS, new, strict=True))
