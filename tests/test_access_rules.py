@@ -258,29 +258,39 @@ def kpi_workbook() -> bytes:
     return xlsx([kpi_row()])
 
 
-@pytest.fixture
-def world(db, admin):
+@pytest.fixture(scope="module")
+def world_data(django_db_setup, django_db_blocker):
     """埼玉's open FY2023 as a draft with a KPI, a monthly value and an import batch;
-    千葉's FY2023 published."""
+    千葉's FY2023 published. Built once for the module's five hundred cases and rolled back
+    after them; each case runs in its own savepoint."""
+    from django.db import transaction
+
     from imports import pipeline
 
-    kpi = fe.kpi()
-    fe.value(kpi, 4, "90%")
-    BranchPlanFactory(
-        branch=kpi.branch, fiscal_year=kpi.fiscal_year, status=BranchPlan.Status.DRAFT
-    )
-    plan_year("12", 2023, measures=1, kpis=1)
-    batch = pipeline.preview(kpi_workbook(), "kpi.xlsx", admin)
-    return {
-        KPI: kpi.pk,
-        BATCH: batch.pk,
-        SLUG: kpi.indicator.slug,
-        STAMP: history_stamp(kpi),
-        GRID: fe.grid_data([kpi], {(kpi, 5): "91%"}),
-        MEASURE: kpi.measure_id,
-        PILLAR: kpi.measure.pillar_id,
-        MEASURE_STAMP: report_stamps(Measure, [kpi.measure_id])[kpi.measure_id],
-    }
+    with django_db_blocker.unblock(), transaction.atomic():
+        kpi = fe.kpi()
+        fe.value(kpi, 4, "90%")
+        BranchPlanFactory(
+            branch=kpi.branch, fiscal_year=kpi.fiscal_year, status=BranchPlan.Status.DRAFT
+        )
+        plan_year("12", 2023, measures=1, kpis=1)
+        batch = pipeline.preview(kpi_workbook(), "kpi.xlsx", factories.admin_user())
+        yield {
+            KPI: kpi.pk,
+            BATCH: batch.pk,
+            SLUG: kpi.indicator.slug,
+            STAMP: history_stamp(kpi),
+            GRID: fe.grid_data([kpi], {(kpi, 5): "91%"}),
+            MEASURE: kpi.measure_id,
+            PILLAR: kpi.measure.pillar_id,
+            MEASURE_STAMP: report_stamps(Measure, [kpi.measure_id])[kpi.measure_id],
+        }
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(db, world_data):
+    return world_data
 
 
 def _fill(values: dict | str, world: dict) -> dict:
