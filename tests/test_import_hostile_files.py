@@ -497,9 +497,9 @@ def rows_parsed(monkeypatch) -> list:
 
 
 # Formatted rows below the data: what is checked is that none of them is parsed and memory
-# stays flat, which 200,000 rows show as well as Excel's 1,048,576, in a fifth of the
-# suite's time (the reader's own scan of each row element is the cost).
-FORMATTED_ROWS = 200_000
+# stays flat, which 100,000 rows show as well as Excel's 1,048,576, in a tenth of the
+# suite's time (the reader's own scan of each row element, under tracemalloc, is the cost).
+FORMATTED_ROWS = 100_000
 
 
 @pytest.mark.parametrize("cells", ["", "A"], ids=["styled rows", "a styled cell per row"])
