@@ -444,9 +444,13 @@ _EMPTY_ROW = (EMPTY_CELL,) * MAX_COLUMNS
 
 def _read_cells(worksheet, sheet: Sheet, last_row: int | None) -> None:
     limit = settings.IMPORT_MAX_ROWS
+    absent = None  # openpyxl yields one shared tuple for every row absent from the XML
     for row_number, cells in enumerate(_rows(worksheet, last_row), start=1):
+        if cells is absent:
+            continue  # a gap of a million rows costs a million identity tests, no more
         if all(map(operator.is_, cells, _EMPTY_ROW)):
-            continue  # a row absent from the XML: one cheap test, however many there are
+            absent = cells
+            continue
         # openpyxl pads every row to MAX_COLUMNS: read up to the row's last cell only.
         width = len(cells)
         while cells[width - 1] is EMPTY_CELL:
