@@ -5,6 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEV_ENV := DJANGO_DEBUG=1
+# Some machines set PYTHONDONTWRITEBYTECODE: then every test worker and every manage.py the
+# suite starts compiles the project's modules and rewrites the tests' asserts again (2-3 s
+# each). The caches go to the git-ignored __pycache__ folders.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install run test test-postgres lint format
 
