@@ -317,7 +317,7 @@ cells = st.lists(
 )
 
 
-@fuzz(12)
+@fuzz(9)
 @given(typed_cells=cells, confirm=st.booleans())
 def test_grid(world, typed_cells, confirm):
     with example(world) as before:
@@ -336,7 +336,7 @@ def test_grid(world, typed_cells, confirm):
 versions = st.one_of(st.sampled_from(["current", "current", "0", "current+1"]), st.text(max_size=5))
 
 
-@fuzz(12)
+@fuzz(9)
 @given(
     typed_cell=st.integers(0, 3).flatmap(lambda i: st.tuples(st.just(i), typed_for(i))),
     month=st.sampled_from(FISCAL_MONTHS),
@@ -363,7 +363,7 @@ def test_single_cell(world, typed_cell, month, version, reason, confirm):
             assert stored_text(kpi, month) == text.strip()
 
 
-@fuzz(12)
+@fuzz(9)
 @given(
     index=st.integers(0, 3),
     month=st.sampled_from(FISCAL_MONTHS),
@@ -429,7 +429,7 @@ def _stamp(kpi: Kpi, stamp: str):
     return services.history_stamp(kpi) if stamp == "current" else stamp
 
 
-@fuzz(12)
+@fuzz(9)
 @given(
     seeded=st.integers(0, 3).flatmap(lambda i: st.tuples(st.just(i), monthly_numbers(i))),
     actual_stamp=stamps,
@@ -479,7 +479,7 @@ STEP_ROLES = {
 }
 
 
-@fuzz(12)
+@fuzz(9)
 @given(
     steps=st.lists(
         st.tuples(st.sampled_from(list(STEP_ROLES)), st.one_of(st.just(""), typed)),
@@ -577,7 +577,7 @@ def monthly_import_pages(batch: ImportBatch) -> list[str]:
 KPI_COLUMNS = KPI_HEADER[KPI_HEADER.index("KPI指標") :]
 
 
-@fuzz(12)
+@fuzz(9)
 @given(
     rows=st.lists(
         st.dictionaries(
@@ -603,7 +603,7 @@ def test_kpi_workbook(world, rows, keep_indicator, as_csv, confirm):
         upload_and_confirm(world, *workbook(KPI_HEADER, built, as_csv), confirm, kpi_import_pages)
 
 
-@fuzz(12)
+@fuzz(9)
 @given(
     rows=st.lists(
         st.integers(0, 3).flatmap(
