@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from simple_history.models import registered_models
+from simple_history.utils import get_history_model_for_model
 
 from branches.accounts import LastLoginFilter
 from branches.models import Branch, Membership
-from branches.people import full_name
+from branches.people import display_name, full_name
 
 
 @admin.register(Branch)
@@ -35,6 +37,18 @@ PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
 admin.site.unregister(User)
 
 
+def recorded_work(user) -> list[str]:
+    """The history a person's saves left, per kind of record: 「KPIの変更履歴 12件」. Deleting the
+    account would leave those rows without a name (their user columns are SET_NULL)."""
+    work = []
+    for model in registered_models.values():
+        history = get_history_model_for_model(model)
+        count = history.objects.filter(history_user=user).count()
+        if count:
+            work.append(f"{model._meta.verbose_name}の変更履歴 {count:,}件")
+    return work
+
+
 @admin.register(User)
 class AccountAdmin(UserAdmin):
     """Head-office admins (本部管理者) manage accounts but cannot raise anyone's privileges,
@@ -60,3 +74,17 @@ class AccountAdmin(UserAdmin):
         if request.user.is_superuser:
             return users
         return users.filter(is_superuser=False)
+
+    def get_deleted_objects(self, objs, request):
+        """Someone who saved anything is deactivated, not deleted: the history keeps naming
+        them. The admin's delete page (and the bulk action) lists them as protected."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected)
+        for user in objs:
+            work = recorded_work(user)
+            if work:
+                protected.append(
+                    f"{display_name(user)}: {'、'.join(work)}。"
+                    "履歴に名前を残すため、削除せずに「有効」のチェックを外してください。"
+                )
+        return deleted, counts, perms_needed, protected
