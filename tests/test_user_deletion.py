@@ -45,7 +45,11 @@ def test_the_bulk_delete_keeps_everyone_when_one_has_saves(client, admin, saved)
 
     response = client.post(
         reverse("admin:auth_user_changelist"),
-        {"action": "delete_selected", "_selected_action": [saved.pk, never_saved.pk], "post": "yes"},
+        {
+            "action": "delete_selected",
+            "_selected_action": [saved.pk, never_saved.pk],
+            "post": "yes",
+        },
     )
 
     assert "削除せずに「有効」のチェックを外してください" in response.content.decode()
