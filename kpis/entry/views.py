@@ -44,6 +44,15 @@ logger = logging.getLogger("kpis.entry")
 HISTORY_PAGE_SIZE = 100
 
 
+def _log_refusal(request, kwargs) -> None:
+    logger.warning(
+        "entry refused: user=%s branch=%s path=%s",
+        request.user.username,
+        kwargs.get("code", "-"),
+        request.path,
+    )
+
+
 def entry_page(view):
     """Login required; a refusal is logged and answered with 403 and a Japanese message."""
 
@@ -53,12 +62,7 @@ def entry_page(view):
         try:
             return view(request, *args, **kwargs)
         except PermissionDenied as refusal:
-            logger.warning(
-                "entry refused: user=%s branch=%s path=%s",
-                request.user.username,
-                kwargs.get("code", "-"),
-                request.path,
-            )
+            _log_refusal(request, kwargs)
             message = str(refusal) or "このページを開く権限がありません。"
             return render(request, "entry/forbidden.html", {"message": message}, status=403)
 
@@ -344,12 +348,7 @@ def entry_json(view):
         try:
             return view(request, *args, **kwargs)
         except PermissionDenied as refusal:
-            logger.warning(
-                "entry refused: user=%s branch=%s path=%s",
-                request.user.username,
-                kwargs.get("code", "-"),
-                request.path,
-            )
+            _log_refusal(request, kwargs)
             message = str(refusal) or "この支部の月次入力はできません。"
             return _cell_answer("forbidden", message, status=403)
         except Http404:
