@@ -1,9 +1,11 @@
 """Reading an uploaded file into plain text cells, safely.
 
-xlsx goes through openpyxl's read-only mode after the zip has been checked for size and
-compression ratio (decompression bombs), macros, links to other workbooks and DTDs (which
-Excel never writes); CSV is decoded as UTF-8 (with or without BOM), UTF-16 (Excel's
-"Unicode text") or Shift_JIS/CP932 (what Japanese Excel writes), one encoding per file.
+xlsx: after the zip has been checked for size and compression ratio (decompression
+bombs), macros, links to other workbooks and DTDs (which Excel never writes), openpyxl's
+read-only mode loads the workbook (sheets, styles, shared strings) and the reader parses
+each sheet's cells as openpyxl would (`_SheetCells`), bounded first by its own scan.
+CSV is decoded as UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode text") or
+Shift_JIS/CP932 (what Japanese Excel writes), one encoding per file.
 
 The reader transcribes and reports facts about the sheets — hidden rows, merged ranges,
 formulas without a stored result, error values — without judging them: the validator
@@ -13,7 +15,6 @@ decides which of those matter for the columns it reads.
 import csv
 import datetime
 import io
-import operator
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -22,8 +23,9 @@ from xml.parsers import expat
 
 from django.conf import settings
 from openpyxl import load_workbook
-from openpyxl.cell.read_only import EMPTY_CELL
-from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 from kpis.vocabulary import FORMULA_STARTS, TEXT_MARKER
 
@@ -40,12 +42,13 @@ OTHER_MAGICS = {
 # Rows a header is looked for in, and columns read per row (wider sheets are cut here).
 HEADER_SCAN_ROWS = 20
 MAX_COLUMNS = 60
-# Rows of a sheet's XML openpyxl may parse, formatted empty ones included: it keeps a few
-# hundred bytes for each until the sheet is done (a million rows held 440 MB).
+# Rows of a sheet's XML the cells are parsed from, formatted empty ones included (openpyxl,
+# which reads a workbook with formulas a second time, keeps a few hundred bytes for each
+# until the sheet is done: a million rows held 440 MB).
 MAX_ROWS_PARSED = 100_000
 
-# Cells one row element may hold (Excel's column count), and cells of all the rows
-# openpyxl parses: each is a few microseconds, whatever the row number says.
+# Cells one row element may hold (Excel's column count), and cells of all the rows parsed:
+# each is a few microseconds, whatever the row number says.
 MAX_CELLS_PER_ROW = 16_384
 MAX_CELLS_PARSED = 1_000_000
 
@@ -164,7 +167,7 @@ def _read_xlsx(content: bytes, file_name: str) -> Workbook:
             sheet = Sheet(name=worksheet.title, hidden=worksheet.sheet_state != "visible")
             if not sheet.hidden:
                 last_rows[sheet.name] = _scan_sheet_xml(archive, worksheet._worksheet_path, sheet)
-                _read_cells(worksheet, sheet, last_rows[sheet.name])
+                _read_cells(archive, worksheet, sheet, last_rows[sheet.name])
             sheets.append(sheet)
         if any(s.formula_cells for s in sheets):
             _find_formulas(content, sheets, last_rows)
@@ -439,35 +442,215 @@ def _rows(worksheet, last_row: int):
     return worksheet.iter_rows(max_row=last_row, max_col=MAX_COLUMNS)
 
 
-_EMPTY_ROW = (EMPTY_CELL,) * MAX_COLUMNS
+def _read_cells(archive: zipfile.ZipFile, worksheet, sheet: Sheet, last_row: int) -> None:
+    """The texts of the sheet's rows up to `last_row` (the scan's bound), MAX_COLUMNS wide.
+
+    The sheet's XML is parsed here with expat, cell by cell as openpyxl's read-only mode
+    parses it (`WorkSheetParser.parse_row` and `parse_cell`: the same row and column
+    numbers, types, shared strings, dates and number formats, from the workbook openpyxl
+    loaded) but without a cell object and its style lookups per cell: those made reading
+    a national monthly workbook take twice openpyxl's own reading of its values
+    (docs/PERFORMANCE.md)."""
+    if last_row == 0:
+        return
+    cells = _SheetCells(worksheet, last_row)
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.StartElementHandler = cells.start
+    parser.EndElementHandler = cells.end
+    parser.CharacterDataHandler = cells.characters
+    try:
+        with archive.open(worksheet._worksheet_path.lstrip("/")) as source:
+            while chunk := source.read(_CHUNK):
+                parser.Parse(chunk, False)
+                _take_rows(cells, sheet)
+            parser.Parse(b"", True)
+    except _PastLastRow:
+        pass
+    _take_rows(cells, sheet)
 
 
-def _read_cells(worksheet, sheet: Sheet, last_row: int | None) -> None:
+def _take_rows(cells: "_SheetCells", sheet: Sheet) -> None:
+    """Turn the rows parsed so far into texts, as a person sees them (`cell_text`)."""
     limit = settings.IMPORT_MAX_ROWS
-    absent = None  # openpyxl yields one shared tuple for every row absent from the XML
-    for row_number, cells in enumerate(_rows(worksheet, last_row), start=1):
-        if cells is absent:
-            continue  # a gap of a million rows costs a million identity tests, no more
-        if all(map(operator.is_, cells, _EMPTY_ROW)):
-            absent = cells
-            continue
-        # openpyxl pads every row to MAX_COLUMNS: read up to the row's last cell only.
-        width = len(cells)
-        while cells[width - 1] is EMPTY_CELL:
-            width -= 1
-        texts = []
-        for column, cell in enumerate(cells[:width], start=1):
-            if cell.value is None:
-                texts.append("")
-            elif cell.data_type == "e":
-                sheet.error_values[(row_number, column)] = str(cell.value)
-                texts.append("")
+    for row_number, row in cells.rows:
+        texts = [""] * max(row)
+        for column, (value, data_type, style) in row.items():
+            if value is None:
+                continue
+            if data_type == "e":
+                sheet.error_values[(row_number, column)] = str(value)
             else:
-                texts.append(cell_text(cell.value, cell.number_format))
+                texts[column - 1] = cell_text(value, cells.number_format(style))
         if any(texts):
             if len(sheet.rows) >= limit:
                 raise UnreadableFile(_too_many_rows(sheet.name))
             sheet.rows.append((row_number, _trim(texts)))
+    cells.rows.clear()
+
+
+class _PastLastRow(Exception):
+    pass
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_ROW, _VALUE, _INLINE = (f"{_MAIN} {name}" for name in ("row", "v", "is"))
+# openpyxl.utils.cell.COORD_RE, anchored: a cell reference openpyxl accepts.
+_COORDINATE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+class _SheetCells:
+    """expat handlers collecting each row's cells as {column: (value, type, style id)}.
+
+    Depth 1 below a row is a cell (whatever its name, as openpyxl takes every child of a
+    row); below a cell, its first `v` is its value and its first `is` its inline string,
+    whose text is its own `t` and its runs' (`r`) `t`, not the phonetic reading (`rPh`),
+    as `openpyxl.cell.text.Text.content` reads it."""
+
+    def __init__(self, worksheet, last_row: int):
+        workbook = worksheet.parent
+        self.shared_strings = worksheet._shared_strings
+        self.date_formats = workbook._date_formats
+        self.timedelta_formats = workbook._timedelta_formats
+        self.epoch = workbook.epoch
+        self.styles = workbook._cell_styles
+        self.custom_formats = workbook._number_formats
+        self.formats = {}
+        self.last_row = last_row
+        self.rows = []  # (row number, {column: cell}) parsed and not yet taken
+        self.row_number = 0
+        self.row = None  # the row being parsed
+        self.depth = 0  # below the row element
+        self.column = 0
+        self.text = None  # the characters being collected, or None
+        # [type, coordinate, style, value, inline string (None: none; True: being read;
+        # False: read), its plain text, its runs' texts]
+        self.cell = None
+        self.run = None  # the `t` texts of the run being parsed
+
+    def start(self, name: str, attributes: dict) -> None:
+        depth = self.depth
+        if self.row is None:
+            if name == _ROW:
+                self._start_row(attributes)
+            return
+        self.depth = depth + 1
+        if depth == 0:
+            self.cell = [attributes.get("t", "n"), attributes.get("r"), attributes.get("s")]
+            self.cell += [None, None, None, []]
+        elif self.cell[4] is True:  # inside the cell's inline string
+            local = name.rpartition(" ")[2]
+            if depth == 2:
+                if local == "t":
+                    self.text = []
+                elif local == "r":
+                    self.run = []
+            elif depth == 3 and local == "t" and self.run is not None:  # not a reading's
+                self.text = []
+        elif depth == 1:
+            if name == _VALUE and self.cell[3] is None:
+                self.text = []
+            elif name == _INLINE and self.cell[4] is None:
+                self.cell[4] = True
+
+    def end(self, name: str) -> None:
+        if self.row is None:
+            return
+        depth = self.depth = self.depth - 1
+        if depth < 0:  # the row's own end
+            if self.row:
+                self.rows.append((self.row_number, self.row))
+            self.row = None
+            self.depth = 0
+        elif depth == 0:
+            self._end_cell()
+        elif self.cell[4] is True:
+            self._end_inline(name, depth)
+        elif depth == 1 and self.text is not None:  # the value
+            self.cell[3] = "".join(self.text)
+            self.text = None
+
+    def _end_inline(self, name: str, depth: int) -> None:
+        cell = self.cell
+        local = name.rpartition(" ")[2]
+        if depth == 1:  # the end of `is`: no further string is read
+            cell[4] = False
+        elif depth == 2:
+            if local == "t" and self.text is not None:
+                cell[5] = "".join(self.text)  # the last plain text wins, as openpyxl sets it
+                self.text = None
+            elif local == "r" and self.run is not None:
+                cell[6].append(self.run[-1] if self.run else None)
+                self.run = None
+        elif depth == 3 and self.text is not None:
+            self.run.append("".join(self.text))
+            self.text = None
+
+    def characters(self, data: str) -> None:
+        if self.text is not None:
+            self.text.append(data)
+
+    def _start_row(self, attributes: dict) -> None:
+        number = attributes.get("r")
+        if number is None:
+            self.row_number += 1
+        else:
+            self.row_number = _row_number(number.encode())
+        if self.row_number > self.last_row:
+            raise _PastLastRow
+        self.row, self.depth, self.column = {}, 0, 0
+
+    def _end_cell(self) -> None:
+        data_type, coordinate, style, value, inline, plain, runs = self.cell
+        self.cell = None
+        style = int(style) if style else 0
+        if coordinate:
+            found = _COORDINATE.fullmatch(coordinate)
+            if found is None or int(found[2]) == 0:
+                raise UnreadableFile(_corrupt())
+            self.column = column_index_from_string(found[1])
+        else:
+            self.column += 1
+        if data_type == "inlineStr":
+            value = None  # its `v`, if any, is not read
+            if inline is not None:  # an `is` child was there
+                data_type = "s"
+                value = "".join(t for t in (plain, *runs) if t is not None)
+        elif value := value or None:
+            value, data_type = self._typed(value, data_type, style)
+        if self.column <= MAX_COLUMNS:
+            self.row[self.column] = (value, data_type, style)
+
+    def _typed(self, value: str, data_type: str, style: int) -> tuple:
+        """A `v` as `WorkSheetParser.parse_cell` types it (data_only)."""
+        if data_type == "n":
+            value = float(value) if "." in value or "E" in value or "e" in value else int(value)
+            if style in self.date_formats:
+                try:
+                    timedelta = style in self.timedelta_formats
+                    return from_excel(value, self.epoch, timedelta=timedelta), "d"
+                except (OverflowError, ValueError):
+                    return "#VALUE!", "e"
+        elif data_type == "s":
+            value = self.shared_strings[int(value)]
+        elif data_type == "b":
+            value = bool(int(value))
+        elif data_type == "str":
+            data_type = "s"
+        elif data_type == "d":
+            value = from_ISO8601(value)
+        return value, data_type
+
+    def number_format(self, style: int) -> str:
+        """`ReadOnlyCell.number_format`, once per style."""
+        if style not in self.formats:
+            number_format = self.styles[style].numFmtId
+            if number_format < BUILTIN_FORMATS_MAX_SIZE:
+                self.formats[style] = BUILTIN_FORMATS.get(number_format, "General")
+            else:
+                index = number_format - BUILTIN_FORMATS_MAX_SIZE
+                self.formats[style] = self.custom_formats[index]
+        return self.formats[style]
 
 
 def _find_formulas(content: bytes, sheets: list[Sheet], last_rows: dict) -> None:
@@ -501,7 +684,8 @@ def _find_formulas(content: bytes, sheets: list[Sheet], last_rows: dict) -> None
 
 def cell_text(value, number_format: str = "") -> str:
     """A typed spreadsheet cell as the text a person sees: 0.965 with a % format → "96.5%",
-    8364.0 → "8364", a time 4:56 → "4:56"."""
+    0.95 with a 0.0% format → "95.0%" (the decimals the format shows, never fewer than the
+    number has), 8364.0 → "8364", a time 4:56 → "4:56"."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -516,7 +700,7 @@ def cell_text(value, number_format: str = "") -> str:
         if not number.is_finite():
             return str(value)
         if "%" in (number_format or ""):
-            return _plain(number * 100) + "%"
+            return _with_places(_plain(number * 100), _percent_places(number_format)) + "%"
         return _plain(number)
     if isinstance(value, datetime.datetime):
         if value.time() == datetime.time(0):
@@ -534,6 +718,23 @@ def cell_text(value, number_format: str = "") -> str:
 
 def _plain(number: Decimal) -> str:
     return format(number.normalize(), "f")
+
+
+# The decimals of a percentage format's first section ("0.0%" → "0"; quoted text aside).
+_PERCENT_DECIMALS = re.compile(r'\.([0#?]+)[^;"]*%')
+
+
+def _percent_places(number_format: str) -> int:
+    found = _PERCENT_DECIMALS.search(number_format.split(";", 1)[0])
+    return len(found[1]) if found else 0
+
+
+def _with_places(text: str, places: int) -> str:
+    """`text` padded with zeros to at least `places` decimals."""
+    whole, point, decimals = text.partition(".")
+    if len(decimals) >= places:
+        return text
+    return f"{whole}.{decimals.ljust(places, '0')}"
 
 
 def _unescape(text: str) -> str:

@@ -484,15 +484,22 @@ def test_a_doctype_in_an_image_is_not_a_reason_to_refuse(existing_data):
 
 
 def rows_parsed(monkeypatch) -> list:
-    """Every row openpyxl parses from sheet XML, appended as it happens."""
+    """Every row whose cells are parsed from sheet XML (by the reader's own parser, or by
+    openpyxl for a workbook with formulas), appended as it happens."""
     parsed = []
+    start_row = reading._SheetCells._start_row
     parse_row = WorkSheetParser.parse_row
 
-    def counting(self, element):
+    def counting(self, attributes):
+        parsed.append(attributes.get("r"))
+        return start_row(self, attributes)
+
+    def openpyxl_counting(self, element):
         parsed.append(element.get("r"))
         return parse_row(self, element)
 
-    monkeypatch.setattr(WorkSheetParser, "parse_row", counting)
+    monkeypatch.setattr(reading._SheetCells, "_start_row", counting)
+    monkeypatch.setattr(WorkSheetParser, "parse_row", openpyxl_counting)
     return parsed
 
 
