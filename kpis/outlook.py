@@ -25,7 +25,7 @@ The projection is then evaluated against the target by `kpis.evaluation.evaluate
 the actual is evaluated by, as if it were the actual: its mark is the outlook's (見込み).
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from kpis.eras import FISCAL_MONTHS
@@ -70,9 +70,12 @@ class Outlook:
         return self.value is not None
 
 
+_POSITIONS = {month: index for index, month in enumerate(FISCAL_MONTHS, start=1)}
+
+
 def position(month: int) -> int:
     """April → 1 … March → 12."""
-    return FISCAL_MONTHS.index(month) + 1
+    return _POSITIONS[month]
 
 
 def project(
@@ -83,11 +86,12 @@ def project(
 ) -> Projection:
     """The year-end figure from `months` ({series: {calendar month: value}}) and the previous
     year's months in the same shape (None or {} when there are none)."""
-    chosen = year_end_series(aggregation, unit, months)
+    positioned = {key: _positions(values) for key, values in months.items()}
+    chosen = _year_end_series(aggregation, unit, positioned)
     if chosen is None:
         return Projection(None, reason="月次の実績がありません")
     series, method = chosen
-    observed = _positions(months[series])
+    observed = positioned[series]
     if len(observed) < MIN_MONTHS:
         return Projection(None, reason=f"月次の実績が{MIN_MONTHS}か月に満たないため見込みなし")
     before = _positions((previous or {}).get(series, {}))
@@ -97,7 +101,7 @@ def project(
     if method == RUNNING:
         running = _running(observed, before, span, rate=unit == RATE_UNIT)
         if running is not None and unit == RATE_UNIT:
-            return replace(running, value=min(running.value, Decimal(100)))
+            return Projection(min(running.value, Decimal(100)), running.basis)
         if running is not None:
             return running
     return _level(observed, span, rate=unit == RATE_UNIT)
@@ -118,7 +122,9 @@ def outlook(
     if projection.value is None:
         return Outlook(reason=projection.reason)
     judged = judge(projection.value, unit, months, target, direction, **evaluation)
-    return replace(judged, basis=projection.basis) if judged.exists else judged
+    if not judged.exists:
+        return judged
+    return Outlook(judged.value, judged.text, judged.mark, projection.basis)
 
 
 def judge(
@@ -158,7 +164,13 @@ def judge(
 def year_end_series(aggregation: str, unit: str, months: dict) -> tuple[str, str] | None:
     """(series, method) the indicator's year-end figure comes from, among those entered;
     method is ADDITIVE, RUNNING or LEVEL."""
-    entered = {key for key, values in months.items() if _positions(values)}
+    positioned = {key: _positions(values) for key, values in months.items()}
+    return _year_end_series(aggregation, unit, positioned)
+
+
+def _year_end_series(aggregation: str, unit: str, positioned: dict) -> tuple[str, str] | None:
+    """`year_end_series` of months already keyed by fiscal position (`_positions`)."""
+    entered = {key for key, values in positioned.items() if values}
     single, running = Series.SINGLE.value, Series.CUMULATIVE.value
     if aggregation == Aggregation.POINT:
         # A level kept as a running count (事業所数) is the level itself.
@@ -249,9 +261,9 @@ def _slope(xs: list[int], ys: list[Decimal]) -> Decimal:
 def _positions(values: dict) -> dict[int, Decimal]:
     """{fiscal position: value} of the months' finite numbers (anything else is skipped)."""
     return {
-        position(m): v
+        _POSITIONS[m]: v
         for m, v in values.items()
-        if m in FISCAL_MONTHS and isinstance(v, Decimal) and v.is_finite()
+        if m in _POSITIONS and isinstance(v, Decimal) and v.is_finite()
     }
 
 
