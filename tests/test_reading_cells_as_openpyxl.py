@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
@@ -141,7 +142,9 @@ def with_shared_strings(content: bytes) -> bytes:
     return buffer.getvalue()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# openpyxl warns of a date-formatted number beyond its dates; both readers make it #VALUE!.
+@pytest.mark.filterwarnings("ignore:Cell .* is marked as a date")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(CELLS, st.booleans())
 def test_generated_workbooks_read_as_openpyxl_reads_them(cells, mac_epoch):
     inline = written(cells, CALENDAR_MAC_1904 if mac_epoch else None)
