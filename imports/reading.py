@@ -25,6 +25,7 @@ from django.conf import settings
 from openpyxl import load_workbook
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils.cell import COORD_RE
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 from kpis.vocabulary import FORMULA_STARTS, TEXT_MARKER
@@ -449,8 +450,8 @@ def _read_cells(archive: zipfile.ZipFile, worksheet, sheet: Sheet, last_row: int
     parses it (`WorkSheetParser.parse_row` and `parse_cell`: the same row and column
     numbers, types, shared strings, dates and number formats, from the workbook openpyxl
     loaded) but without a cell object and its style lookups per cell: those made reading
-    a national monthly workbook take twice openpyxl's own reading of its values
-    (docs/PERFORMANCE.md)."""
+    a national monthly workbook take half again as long as openpyxl's own reading of its
+    values (docs/PERFORMANCE.md)."""
     if last_row == 0:
         return
     cells = _SheetCells(worksheet, last_row)
@@ -495,8 +496,6 @@ class _PastLastRow(Exception):
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _ROW, _VALUE, _INLINE = (f"{_MAIN} {name}" for name in ("row", "v", "is"))
-# openpyxl.utils.cell.COORD_RE, anchored: a cell reference openpyxl accepts.
-_COORDINATE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 
 
 class _SheetCells:
@@ -605,7 +604,7 @@ class _SheetCells:
         self.cell = None
         style = int(style) if style else 0
         if coordinate:
-            found = _COORDINATE.fullmatch(coordinate)
+            found = COORD_RE.match(coordinate)  # a reference openpyxl accepts
             if found is None or int(found[2]) == 0:
                 raise UnreadableFile(_corrupt())
             self.column = column_index_from_string(found[1])
