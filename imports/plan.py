@@ -71,9 +71,10 @@ def before_image(obj, changed: dict) -> dict:
     """`snapshot` of `obj` as it was before the fields in `changed` ({attname: old value})
     were set."""
     image = snapshot(obj)
-    fields = {f.attname: f for f in tracked_fields(type(obj))}
+    converters = _snapshot_converters(type(obj))
     for name, value in changed.items():
-        image[name] = _jsonable(fields[name], value)
+        to_json, plain = converters[name]
+        image[name] = value if plain and type(value) in _JSON_TYPES else to_json(value)
     return image
 
 
@@ -105,6 +106,11 @@ def _snapshot_fields(model) -> tuple:
         )
         for f in tracked_fields(model)
     )
+
+
+@functools.cache
+def _snapshot_converters(model) -> dict:
+    return {name: (to_json, plain) for name, to_json, plain in _snapshot_fields(model)}
 
 
 def _jsonable(field_, value):
