@@ -425,15 +425,18 @@ def _any_exists(model, objects: list) -> bool:
     """Whether a stored row shares a unique key with one of `objects` (keys naming a parent
     the plan creates too are left out: that parent's own keys are checked)."""
     for names in _unique_keys(model):
-        keys = {tuple(getattr(obj, name) for name in names) for obj in objects}
-        keys = {key for key in keys if None not in key}
-        firsts = sorted({key[0] for key in keys})
+        firsts = sorted({v for obj in objects if (v := getattr(obj, names[0])) is not None})
+        keys = None  # built once a stored row turns up: an import into an empty year has none
         for start in range(0, len(firsts), CHECK_CHUNK):
             stored = model.objects.filter(
                 **{f"{names[0]}__in": firsts[start : start + CHECK_CHUNK]}
             ).values_list(*names)
-            if any(tuple(row) in keys for row in stored):
-                return True
+            for row in stored:
+                if keys is None:
+                    keys = {tuple(getattr(obj, name) for name in names) for obj in objects}
+                    keys = {key for key in keys if None not in key}  # NULLs never clash
+                if tuple(row) in keys:
+                    return True
     return False
 
 
