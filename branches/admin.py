@@ -5,7 +5,7 @@ from simple_history.models import registered_models
 from simple_history.utils import get_history_model_for_model
 
 from branches.accounts import LastLoginFilter
-from branches.models import Branch, Membership
+from branches.models import Branch, Membership, Posting
 from branches.people import display_name, full_name
 
 
@@ -28,6 +28,33 @@ class MembershipAdmin(admin.ModelAdmin):
     @admin.display(description="氏名", ordering="user__last_name")
     def user_name(self, membership):
         return full_name(membership.user)
+
+
+@admin.register(Posting)
+class PostingAdmin(admin.ModelAdmin):
+    """Transfers, past and waiting (配属履歴). Read only: a posting is the record the saves
+    of its time are named by (branches.transfers), and transfers are entered with the
+    accounts (/people/users/). A transfer that has not taken effect may be cancelled."""
+
+    list_display = ["user", "user_name", "branch", "role", "starts_on", "applied", "recorded_by"]
+    list_filter = ["applied", "role", "branch__region", "branch"]
+    search_fields = ["user__username", "user__last_name", "user__first_name", "branch__name"]
+    list_select_related = ["user", "branch", "recorded_by"]
+    actions = None  # one by one, from a waiting transfer's own page
+
+    @admin.display(description="氏名", ordering="user__last_name")
+    def user_name(self, posting):
+        return full_name(posting.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        waiting = obj is None or not obj.applied
+        return waiting and super().has_delete_permission(request, obj)
 
 
 User = get_user_model()
