@@ -9,12 +9,14 @@ class BranchesConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
+        from branches.permission_names import name_permissions_in_japanese
         from branches.roles import ensure_role_groups
         from config.middleware import note_login_activity
 
         # Not tied to one sender: the permissions of later apps exist only after their
         # own post_migrate, and the groups must end up with all of them.
         post_migrate.connect(ensure_role_groups, dispatch_uid="ensure_role_groups")
+        post_migrate.connect(name_permissions_in_japanese, dispatch_uid="permission_names")
         # A login saves the session anyway: it starts the idle window, so the first page
         # after it needs no write of its own.
         user_logged_in.connect(note_login_activity, dispatch_uid="note_login_activity")
