@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from simple_history.models import registered_models
 from simple_history.utils import get_history_model_for_model
 
@@ -52,9 +54,20 @@ class PostingAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        waiting = obj is None or not obj.applied
-        return waiting and super().has_delete_permission(request, obj)
+    # Refused in the views, not by has_delete_permission: deleting an account deletes its
+    # postings with it, and the admin would refuse that for lack of this permission.
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {**(extra_context or {}), "show_delete": not self._applied(request, object_id)}
+        return super().change_view(request, object_id, form_url, context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if self._applied(request, object_id):
+            raise PermissionDenied
+        return super().delete_view(request, object_id, extra_context)
+
+    def _applied(self, request, object_id) -> bool:
+        posting = self.get_object(request, unquote(object_id))
+        return posting is not None and posting.applied
 
 
 User = get_user_model()

@@ -43,6 +43,8 @@ def test_a_waiting_transfer_can_be_cancelled(client, admin, postings, staff_12):
     _, waiting = postings
     client.force_login(admin)
 
+    page = client.get(reverse("admin:branches_posting_change", args=[waiting.pk]))
+    assert "deletelink" in page.content.decode()
     url = reverse("admin:branches_posting_delete", args=[waiting.pk])
     assert client.get(url).status_code == 200
     client.post(url, {"post": "yes"})
@@ -56,11 +58,13 @@ def test_an_applied_transfer_cannot_be_changed_or_deleted(client, admin, posting
     applied, _ = postings
     client.force_login(admin)
 
+    page = client.get(reverse("admin:branches_posting_change", args=[applied.pk]))
     delete = client.get(reverse("admin:branches_posting_delete", args=[applied.pk]))
     add = client.get(reverse("admin:branches_posting_add"))
     change = client.post(
         reverse("admin:branches_posting_change", args=[applied.pk]), {"role": "manager"}
     )
 
+    assert page.status_code == 200 and "deletelink" not in page.content.decode()
     assert (delete.status_code, add.status_code, change.status_code) == (403, 403, 403)
     assert Posting.objects.get(pk=applied.pk).role == STAFF

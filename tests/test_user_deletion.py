@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from branches.models import Posting
 from kpis.models import MonthlyValue
 from tests import factories
 from tests import factories_entry as fe
@@ -63,3 +64,16 @@ def test_someone_who_never_saved_is_deleted(client, admin):
     client.post(reverse("admin:auth_user_delete", args=[newcomer.pk]), {"post": "yes"})
 
     assert not User.objects.filter(pk=newcomer.pk).exists()
+
+
+def test_someone_who_never_saved_is_deleted_with_their_postings(client, admin):
+    """An account made by mistake, already placed in a branch: its 配属履歴 goes with it (the
+    postings' own admin refuses to delete one that took effect, not this)."""
+    newcomer = factories.MembershipFactory(user__username="newcomer").user
+    assert Posting.objects.filter(user=newcomer).exists()
+    client.force_login(admin)
+
+    client.post(reverse("admin:auth_user_delete", args=[newcomer.pk]), {"post": "yes"})
+
+    assert not User.objects.filter(pk=newcomer.pk).exists()
+    assert not Posting.objects.filter(user_id=newcomer.pk).exists()
