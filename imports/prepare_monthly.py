@@ -43,26 +43,33 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
     }
     stored = _stored_values(branch_ids, years, pairs, lock)
     cells, places = [], []
+    with_unit = {}  # (unit, text) → the text, a bare number given the indicator's unit
     for record in records:
-        if record.kpi_key not in kpis:
+        found = kpis.get(record.kpi_key)
+        if found is None:
             plan.problems.append(
                 record.where.problem(_unknown_kpi(record, indicators), "indicator")
             )
             continue
-        kpi_id, indicator = kpis[record.kpi_key]
+        kpi_id, indicator = found
+        unit = indicator.unit
         for month, text in record.values.items():
-            reading = columns.read_value(text)
-            if indicator.unit and is_bare_number(reading):
-                text = replace(reading, unit=indicator.unit).display()
+            if unit:
+                written = with_unit.get((unit, text))
+                if written is None:
+                    reading = columns.read_value(text)
+                    written = with_unit[(unit, text)] = (
+                        replace(reading, unit=unit).display() if is_bare_number(reading) else text
+                    )
+                text = written
             cells.append(writes.Cell(kpi_id, indicator, month, record.series, text))
             places.append(record)
     changes = plan[MonthlyValue]
     seen = set()
     user_id = user.pk if user is not None and user.is_authenticated else None
-    readings = {}  # texts repeat across rows: each distinct one is read once
     plan.checked = writes.check(cells)
-    for cell, record in zip(cells, places, strict=True):
-        findings = plan.checked.findings[(cell.kpi_id, cell.month, cell.series, cell.text)]
+    readings = plan.checked.readings
+    for cell, record, findings in zip(cells, places, plan.checked.in_order, strict=True):
         if findings:  # most cells have none
             for finding in findings:
                 problem = record.where.problem(
@@ -71,8 +78,6 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
                 (plan.problems if finding.is_error else plan.warnings).append(problem)
             if any(f.is_error for f in findings):
                 continue
-        if cell.text not in readings:
-            readings[cell.text] = columns.read_value(cell.text)
         reading = readings[cell.text]
         value = stored.get((cell.kpi_id, cell.month, cell.series))
         if value is None:

@@ -154,27 +154,27 @@ def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[ch
     memo = {}
     results = []
     for cell in cells:
-        kind = kinds.get((cell.indicator.pk, cell.series))
+        indicator = cell.indicator
+        kind = kinds.get((indicator.id, cell.series))
         if kind is None:
-            kind = kinds[(cell.indicator.pk, cell.series)] = (
-                cell.indicator.unit,
-                cell.indicator.direction == Direction.QUALITATIVE,
-                series_kind(cell.indicator, cell.series),
+            kind = kinds[(indicator.id, cell.series)] = (
+                indicator.unit,
+                indicator.direction == Direction.QUALITATIVE,
+                series_kind(indicator, cell.series),
             )
-        key = (kind, cell.text)
-        if key not in memo:
+        reading = readings[cell.text]
+        findings = memo.get((kind, cell.text))
+        if findings is None:
             unit, qualitative, series = kind
-            memo[key] = checks.check_monthly(
+            findings = memo[(kind, cell.text)] = checks.check_monthly(
                 cell.text,
                 unit=unit,
                 qualitative=qualitative,
                 series=series,
                 max_length=MONTHLY_TEXT_LENGTH,
-                reading=readings[cell.text],
+                reading=reading,
             )
-        findings = memo[key]
-        reading = readings[cell.text]
-        unit = reading.unit or cell.indicator.unit
+        unit = reading.unit or indicator.unit
         if (
             reading.is_number
             and checks.may_be_outlier(reading.value, unit)
@@ -196,13 +196,14 @@ class Checked:
 
     findings: dict  # (kpi id, month, series, text) → the cell's findings
     readings: dict  # text → its Reading
+    in_order: list  # the findings of each cell checked, in the order of the cells
 
 
 def check(cells: list[Cell]) -> Checked:
     readings = {}
     found = check_cells(cells, readings)
     keys = ((c.kpi_id, c.month, c.series, c.text) for c in cells)
-    return Checked(dict(zip(keys, found, strict=True)), readings)
+    return Checked(dict(zip(keys, found, strict=True)), readings, found)
 
 
 def _series_after(cells: list[Cell], readings: dict) -> dict:
