@@ -256,9 +256,8 @@ def commit(
     logger.info("Import #%s read and prepared in %.1f s", batch.pk, time.monotonic() - started)
     try:
         with transaction.atomic():
-            current = _locked(batch.pk)
-            if (current.status, current.task_id) != held:
-                return current
+            if _locked_state(batch.pk) != held:
+                return ImportBatch.objects.defer("content").get(pk=batch.pk)
             _write(batch, validated, user, confirm_warnings, progress, plan)
     except _Rejected as rejected:
         return _settle(batch.pk, held, partial(_send_back, analysis=rejected.analysis))
@@ -266,6 +265,14 @@ def commit(
         logger.exception("Import #%s failed while writing", batch.pk)
         return _settle(batch.pk, held, _failed_writing)
     return batch
+
+
+def _locked_state(pk: int) -> tuple:
+    """The batch's (status, job) as stored, its row locked until the transaction ends; not
+    the batch itself, whose preview diff is megabytes of JSON for a national workbook."""
+    return (
+        ImportBatch.objects.select_for_update().filter(pk=pk).values_list("status", "task_id").get()
+    )
 
 
 def _locked(pk: int) -> ImportBatch:
