@@ -297,12 +297,16 @@ def read_rows(
     known = layout.columns if known is None else known
     letters = {column.key: get_column_letter(i) for i, column in known.items()}
     notes = 0
+    # Most sheets have neither: then no cell is looked up in them (a national workbook
+    # has tens of thousands of cells).
+    errors, formulas = sheet.error_values, sheet.formulas_without_value
     for row_number, texts in sheet.rows:
         if row_number <= layout.header_row:
             continue
         cells = {i: (texts[i - 1] if i <= len(texts) else "") for i in known}
-        special = any((row_number, i) in sheet.error_values for i in cells) or any(
-            (row_number, i) in sheet.formulas_without_value for i in cells
+        special = bool(errors or formulas) and (
+            any((row_number, i) in errors for i in cells)
+            or any((row_number, i) in formulas for i in cells)
         )
         if not any(cells.values()) and not special:
             continue
@@ -319,13 +323,13 @@ def read_rows(
             continue
         values, ok = {}, True
         for index, column in known.items():
-            if (row_number, index) in sheet.error_values:
-                error_value = sheet.error_values[(row_number, index)]
+            if errors and (row_number, index) in errors:
+                error_value = errors[(row_number, index)]
                 message = f"{column.label}がExcelのエラー値「{error_value}」です"
                 result.problems.append(where.problem(message, column.key))
                 ok = False
                 continue
-            if (row_number, index) in sheet.formulas_without_value:
+            if formulas and (row_number, index) in formulas:
                 result.problems.append(
                     where.problem(
                         f"{column.label}の数式の計算結果が保存されていません。Excelで開いて"
