@@ -21,6 +21,7 @@ from contextlib import nullcontext
 from functools import partial
 
 from django.db import DatabaseError, transaction
+from django.db.models import ForeignKey, IntegerField
 from django.utils import timezone
 
 from imports import diff, mapping
@@ -418,7 +419,8 @@ def _updates_current(model, change) -> bool:
     ids = [obj.pk for obj in change.update]
     read = {obj.pk: obj.version for obj in change.update} if versioned else change.before
     for start in range(0, len(ids), CHECK_CHUNK):
-        rows = locked(model.objects.filter(pk__in=ids[start : start + CHECK_CHUNK]), True)
+        chunk = model.objects.filter(pk__among=ids[start : start + CHECK_CHUNK]).order_by()
+        rows = locked(chunk, True)
         if versioned:
             current = dict(rows.values_list("pk", "version"))
         else:
@@ -434,10 +436,13 @@ def _any_exists(model, objects: list) -> bool:
     for names in _unique_keys(model):
         firsts = sorted({v for obj in objects if (v := getattr(obj, names[0])) is not None})
         keys = None  # built once a stored row turns up: an import into an empty year has none
+        # Keys (a parent's id) as they are: `__among` (kpis.lookups); other values prepared.
+        field = model._meta.get_field(names[0])
+        lookup = "among" if isinstance(field, IntegerField | ForeignKey) else "in"
         for start in range(0, len(firsts), CHECK_CHUNK):
-            stored = model.objects.filter(
-                **{f"{names[0]}__in": firsts[start : start + CHECK_CHUNK]}
-            ).values_list(*names)
+            chunk = firsts[start : start + CHECK_CHUNK]
+            stored = model.objects.filter(**{f"{names[0]}__{lookup}": chunk}).order_by()
+            stored = stored.values_list(*names)
             for row in stored:
                 if keys is None:
                     keys = {tuple(getattr(obj, name) for name in names) for obj in objects}

@@ -39,7 +39,9 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
         for kpi_id, branch_id, year, indicator_id in Kpi.objects.filter(
             branch_id__in={r.branch.pk for r in named},
             fiscal_year__start_year__in={r.year for r in named},
-        ).values_list("pk", "branch_id", "fiscal_year__start_year", "indicator_id")
+        )
+        .order_by()
+        .values_list("pk", "branch_id", "fiscal_year__start_year", "indicator_id")
     }
     stored = _stored_values(branch_ids, years, pairs, lock)
     cells, places = [], []
@@ -229,7 +231,7 @@ def _stored_values(branch_ids, years, pairs, lock: bool) -> dict:
     rows = locked(
         MonthlyValue.objects.filter(
             kpi__branch_id__in=branch_ids, kpi__fiscal_year__start_year__in=years
-        ),
+        ).order_by(),
         lock,
     ).values_list(*names, "kpi__branch_id", "kpi__fiscal_year__start_year")
     stored = {}

@@ -211,9 +211,13 @@ def _series_after(cells: list[Cell], readings: dict) -> dict:
     values = defaultdict(dict)
     ordered = sorted(kpi_ids)
     for start in range(0, len(ordered), BATCH_SIZE):
-        stored = MonthlyValue.objects.filter(
-            kpi_id__in=ordered[start : start + BATCH_SIZE], value__isnull=False
-        ).values_list("kpi_id", "series", "month", "value")
+        stored = (
+            MonthlyValue.objects.filter(
+                kpi_id__among=ordered[start : start + BATCH_SIZE], value__isnull=False
+            )
+            .order_by()
+            .values_list("kpi_id", "series", "month", "value")
+        )
         for kpi_id, series, month, value in stored:
             values[(kpi_id, series)][month] = value
     for cell in cells:
@@ -345,7 +349,9 @@ def write_monthly_values(
         found, readings = [checked.findings[key] for key in keys], checked.readings
     else:
         kpi_indicators = dict(
-            Kpi.objects.filter(pk__in={o.kpi_id for o in objects}).values_list("pk", "indicator_id")
+            Kpi.objects.filter(pk__among={o.kpi_id for o in objects})
+            .order_by()
+            .values_list("pk", "indicator_id")
         )
         cells = [
             Cell(o.kpi_id, indicators[kpi_indicators[o.kpi_id]], o.month, o.series, o.text)
@@ -390,7 +396,9 @@ def _read_back_ids(objects: list[MonthlyValue]) -> None:
     by_key = {(o.kpi_id, o.month, o.series): o for o in objects}
     kpi_ids = sorted({o.kpi_id for o in objects})
     for start in range(0, len(kpi_ids), BATCH_SIZE):
-        stored = MonthlyValue.objects.filter(kpi_id__in=kpi_ids[start : start + BATCH_SIZE])
+        stored = MonthlyValue.objects.filter(
+            kpi_id__among=kpi_ids[start : start + BATCH_SIZE]
+        ).order_by()
         for pk, *key in stored.values_list("pk", "kpi_id", "month", "series"):
             if (obj := by_key.get(tuple(key))) is not None:
                 obj.pk = pk
@@ -419,11 +427,15 @@ def refresh_outlooks(keys: Iterable[tuple[int, int, int]]) -> int:
         return 0
     wanted = keys | {(b, i, y + 1) for b, i, y in keys}
     around = wanted | {(b, i, y - 1) for b, i, y in wanted}
-    rows = Kpi.objects.filter(
-        branch_id__in={b for b, _, _ in keys},
-        indicator_id__in={i for _, i, _ in keys},
-        fiscal_year__start_year__in={y for _, _, y in around},
-    ).values_list(*_OUTLOOK_READ)
+    rows = (
+        Kpi.objects.filter(
+            branch_id__in={b for b, _, _ in keys},
+            indicator_id__in={i for _, i, _ in keys},
+            fiscal_year__start_year__in={y for _, _, y in around},
+        )
+        .order_by()
+        .values_list(*_OUTLOOK_READ)
+    )
     found = {}
     for row in rows:
         kpi = _OutlookRow(*row[: len(_OUTLOOK_READ) - 4], tuple(row[-4:]))
@@ -554,8 +566,10 @@ _PLACES = [Decimal(1).scaleb(-n) for n in range(7)]
 
 
 def _refresh_outlooks_of(kpi_ids: set) -> None:
-    keys = Kpi.objects.filter(pk__in=kpi_ids).values_list(
-        "branch_id", "indicator_id", "fiscal_year__start_year"
+    keys = (
+        Kpi.objects.filter(pk__among=kpi_ids)
+        .order_by()
+        .values_list("branch_id", "indicator_id", "fiscal_year__start_year")
     )
     refresh_outlooks(keys)
 
