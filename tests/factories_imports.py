@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 from django.apps import apps
+from django.db import connection
 from openpyxl import Workbook
 
 from imports import pipeline
@@ -143,11 +144,15 @@ DOMAIN_APPS = ("kpis",)
 
 
 def database_state() -> dict:
-    """Every row of every domain table (and its history), to compare before and after."""
+    """Every row of every domain table (and its history), to compare before and after: the
+    rows as the database returns them. Through the ORM, compiling the seventeen queries
+    took 10 ms (25 on PostgreSQL) of each call, and some tests take it hundreds of times."""
     state = {}
-    for model in apps.get_models():
-        if model._meta.app_label in DOMAIN_APPS:
-            state[model._meta.label] = sorted(map(repr, model.objects.values_list()))
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            if model._meta.app_label in DOMAIN_APPS:
+                cursor.execute(f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)}")
+                state[model._meta.label] = sorted(map(repr, cursor.fetchall()))
     return state
 
 
