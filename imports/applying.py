@@ -20,7 +20,7 @@ from imports.plan import (
     restore,
     snapshot,
     snapshot_names,
-    snapshot_values,
+    snapshot_rows,
     tracked_fields,
 )
 from kpis import bulk, writes
@@ -73,14 +73,14 @@ def _updated_images(change: ModelChanges, versions: dict) -> dict:
     names = snapshot_names(type(objects[0]))
     versioned = hasattr(objects[0], "version")
     rows = []
-    for obj in objects:
+    for obj, after in zip(objects, snapshot_rows(objects), strict=True):
         before = change.before[obj.pk]
         rows.append(
             [
                 obj.pk,
                 obj.version if versioned else None,
                 versions.get(obj.pk),
-                *snapshot_values(obj),
+                *after,
                 *(before[name] for name in names),
             ]
         )
@@ -95,7 +95,8 @@ def _created_images(objects: list) -> dict:
     return {
         "fields": snapshot_names(type(objects[0])),
         "rows": [
-            [obj.pk, obj.version if versioned else None, *snapshot_values(obj)] for obj in objects
+            [obj.pk, obj.version if versioned else None, *after]
+            for obj, after in zip(objects, snapshot_rows(objects), strict=True)
         ],
     }
 
