@@ -166,13 +166,21 @@ def insert_history(
         if others:
             cursor.execute(f"SELECT MAX({history_key}) FROM {history_table}")
             (largest,) = cursor.fetchone()
-        ids = [obj.pk for obj in objects]
+        ids = sorted(obj.pk for obj in objects)
+        copy = (
+            f"INSERT INTO {history_table} ({target}) "
+            f"SELECT {source}, {', '.join(['%s'] * len(constants))} FROM {table} "
+        )
+        if ids[-1] - ids[0] + 1 == len(ids):  # rows `insert` just created: one run of keys
+            cursor.execute(
+                f"{copy} WHERE {quote(key.column)} BETWEEN %s AND %s",
+                (*constants, ids[0], ids[-1]),
+            )
+            ids = []
         for start in range(0, len(ids), HISTORY_BATCH):
             batch = ids[start : start + HISTORY_BATCH]
             cursor.execute(
-                f"INSERT INTO {history_table} ({target}) "
-                f"SELECT {source}, {', '.join(['%s'] * len(constants))} FROM {table} "
-                f"WHERE {quote(key.column)} IN ({', '.join(['%s'] * len(batch))})",
+                f"{copy} WHERE {quote(key.column)} IN ({', '.join(['%s'] * len(batch))})",
                 (*constants, *batch),
             )
         if others:
