@@ -131,6 +131,18 @@ def check_outlier(
     return []
 
 
+def outlier_bound(series: Iterable[Decimal]) -> Decimal | None:
+    """A bound at or below which no month of `series` (the values of all its months) is an
+    outlier for `check_outlier`; None when none can be (too few other months). The median
+    of the other months is least when the largest value is the month left out: a month
+    is checked only above that, not with a median of its own (a national import checks
+    30,000 months)."""
+    numbers = sorted(abs(n) for n in series if n)
+    if len(numbers) - 1 < OUTLIER_MIN_OTHERS:
+        return None
+    return median(numbers[:-1]) * OUTLIER_FACTOR
+
+
 def check_kpi_text(label: str, text: str, *, unit: str, max_length: int, target=False):
     """Findings for a KPI's 目標, 実績, 前年度実績 or 全国平均 as written."""
     if len(text) > max_length:

@@ -150,23 +150,27 @@ def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[ch
         if cell.text not in readings:
             readings[cell.text] = read_value(cell.text)
     series_values = _series_after(cells, readings)
-    kinds = {}  # (indicator id, series) → what check_monthly needs to know of them
-    memo = {}
+    bounds = {key: checks.outlier_bound(values.values()) for key, values in series_values.items()}
+    # (indicator id, series) → what check_monthly needs to know of them, and its findings
+    # per text for that kind
+    kinds, by_kind = {}, {}
     results = []
     for cell in cells:
         indicator = cell.indicator
-        kind = kinds.get((indicator.id, cell.series))
-        if kind is None:
-            kind = kinds[(indicator.id, cell.series)] = (
+        known = kinds.get((indicator.id, cell.series))
+        if known is None:
+            kind = (
                 indicator.unit,
                 indicator.direction == Direction.QUALITATIVE,
                 series_kind(indicator, cell.series),
             )
+            known = kinds[(indicator.id, cell.series)] = (kind, by_kind.setdefault(kind, {}))
+        kind, memo = known
         reading = readings[cell.text]
-        findings = memo.get((kind, cell.text))
+        findings = memo.get(cell.text)
         if findings is None:
             unit, qualitative, series = kind
-            findings = memo[(kind, cell.text)] = checks.check_monthly(
+            findings = memo[cell.text] = checks.check_monthly(
                 cell.text,
                 unit=unit,
                 qualitative=qualitative,
@@ -175,8 +179,11 @@ def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[ch
                 reading=reading,
             )
         unit = reading.unit or indicator.unit
+        bound = bounds.get((cell.kpi_id, cell.series))
         if (
-            reading.is_number
+            bound is not None
+            and reading.is_number
+            and abs(reading.value) > bound
             and checks.may_be_outlier(reading.value, unit)
             and not (findings and any(f.is_error for f in findings))
         ):
