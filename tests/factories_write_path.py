@@ -10,8 +10,10 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 from openpyxl.utils import get_column_letter
 
@@ -136,6 +138,22 @@ def world() -> dict[tuple[str, int, int], Kpi]:
                     kpi=kpis[code, year, index], month=4, series="single", text=spec.april
                 )
     return kpis
+
+
+def reloaded(world: dict[tuple[str, int, int], int]) -> dict[tuple[str, int, int], Kpi]:
+    """The world's KPIs ({key: pk}, as `world` built them) read again: each example gets its
+    own copies."""
+    kpis = Kpi.objects.select_related("branch", "fiscal_year", "indicator", "measure")
+    found = kpis.in_bulk(world.values())
+    return {key: found[pk] for key, pk in world.items()}
+
+
+def session(user) -> str:
+    """A session of `user` for the clients of every example: one login per person and test,
+    not per example."""
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 # --- workbooks as head office uploads them --------------------------------------------------

@@ -32,10 +32,10 @@ targets are 対前年度以上. After every step the invariants of the test are 
 
 Each example runs inside a savepoint opened when the machine is created and rolled back in
 its teardown, within the pytest-django test transaction: every example starts from the same
-small world (plus, by `start`, a manual mark and a committed import), and the people
-(created once per test) stay. The monthly series have at most two months, so the outlier
-warning (ten times the median of three other months) is not reached here;
-tests/test_value_check_channels.py covers it. The random runs are small (the suite's time
+small world (plus, by `start`, a manual mark and a committed import); the world and the
+people, logged in, are created once per test and stay. The monthly series have at most two
+months, so the outlier warning (ten times the median of three other months) is not reached
+here; tests/test_value_check_channels.py covers it. The random runs are small (the suite's time
 budget), so fixed sequences at the end walk the paths each invariant exists for.
 """
 
@@ -45,6 +45,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -237,11 +238,14 @@ def outcome(response) -> str | None:
 
 class WritePathMachine(RuleBasedStateMachine):
     """Set per test (see `machine_class`): which invariants to check, which channels to
-    use, the people (created once per test, outside the examples' savepoints)."""
+    use, the people, their sessions and the world's KPIs (created once per test, outside the
+    examples' savepoints)."""
 
     checks: frozenset[str] = frozenset()
     channels: frozenset[str] = CHANNELS
     people: dict = {}
+    sessions: dict = {}
+    world: dict = {}
     world_pages_checked = False
     verdicts_given: Verdicts
 
@@ -249,12 +253,12 @@ class WritePathMachine(RuleBasedStateMachine):
         super().__init__()
         self.atomic = transaction.atomic()
         self.atomic.__enter__()
-        self.kpis = fw.world()
+        self.kpis = fw.reloaded(self.world)
         self.by_pk = {kpi.pk: key for key, kpi in self.kpis.items()}
         self.clients = {}
-        for name, user in self.people.items():
+        for name in self.people:
             self.clients[name] = Client(raise_request_exception=False)
-            self.clients[name].force_login(user)
+            self.clients[name].cookies[django_settings.SESSION_COOKIE_NAME] = self.sessions[name]
         self.indicators = {i.pk: i for i in Indicator.objects.all()}
         self.fiscal_years = {fy.pk: fy for fy in FiscalYear.objects.all()}
         # Every example starts from the same world and no verdict here depends on what is
@@ -1086,13 +1090,16 @@ class WritePathMachine(RuleBasedStateMachine):
 
 
 def machine_class(checks: set[str], channels=CHANNELS) -> type[WritePathMachine]:
+    people = fw.cast()
     return type(
         "WritePath",
         (WritePathMachine,),
         {
             "checks": frozenset(checks),
             "channels": frozenset(channels),
-            "people": fw.cast(),
+            "people": people,
+            "sessions": {name: fw.session(user) for name, user in people.items()},
+            "world": {key: kpi.pk for key, kpi in fw.world().items()},
             "verdicts_given": Verdicts(),
         },
     )
