@@ -3,6 +3,7 @@ CSVs. Each is refused with a Japanese message saying what is wrong and what to d
 nothing is written; reading them is bounded in memory and in the work done (rows parsed,
 parsers called), never in wall-clock time."""
 
+import functools
 import io
 import re
 import struct
@@ -54,7 +55,9 @@ def streamed_sheet(rows_xml, after_data=True, unreferenced=False) -> bytes:
     if unreferenced:
         data_rows = data_rows.replace(b'<c r="A2"', b"<c", 1)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+    # Level 5 packs these repetitive rows as small as the default 6 does, in less than half
+    # the time (118 MB of rows: 8.5 MB either way, 0.8 s instead of 2.1 s).
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=5) as target:
         for info in source.infolist():
             if info.filename != SHEET:
                 target.writestr(info.filename, source.read(info.filename))
@@ -86,6 +89,7 @@ def styled_rows(count: int, first: int = 3, cells: str = "", chunk: int = 50_000
 # --- decompression bombs -----------------------------------------------------------------
 
 
+@functools.cache  # two tests read it; bytes, so shared as it is
 def bomb_across_parts() -> bytes:
     """120 parts of 1 MB each (under the per-part ratio check), 120 MB in all, 200 KB zipped."""
     filler = b"<row/>" * (MB // 6)
@@ -94,6 +98,7 @@ def bomb_across_parts() -> bytes:
     )
 
 
+@functools.cache  # two tests read it; bytes, so shared as it is
 def lying_zip(declared: int = 4096, real: int = 200 * MB) -> bytes:
     """The sheet's deflate stream holds `real` bytes; the zip's directory says `declared`."""
     buffer = io.BytesIO()
