@@ -68,6 +68,38 @@ _ROW_ATTRIBUTE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
 _HIDDEN = re.compile(rb"""(?:^|\s)hidden\s*=\s*["'](?:1|true)["']""")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
 
+# `_TAG` costs a Python step per tag (a national monthly workbook has 130,000); a chunk is
+# rather read a row element at a time with C-speed bytes operations that find what `_TAG`
+# would. They can when every "<" opens a tag that ends before the next "<" (then each "<"
+# is where `_TAG` would see a tag) and no row, c, v, is or f tag has a namespace prefix
+# (`_PREFIXED` finds those, and such text too); other chunks go through `_TAG`.
+_NOT_A_BRACKET = bytes(byte for byte in range(256) if byte not in b"<>")
+_PREFIXED = re.compile(rb":(?:row|c|v|is|f)\b")
+_ROW_TAG = re.compile(rb"<row\b([^>]*)>")
+_NOT_A_CELL = re.compile(rb"<c\w")  # <cols>, <cfRule>, <colBreaks>: "<c", but no cell
+_FORMULA_TAG = re.compile(rb"<f\b")  # not <formula> (conditional formats)
+_LAST_CELL_TAG = re.compile(rb"(?s:.*)(<c\b[^>]*>|</c\s*>)")
+
+
+def _after_open_cell(child: bytes) -> tuple[re.Pattern, re.Pattern]:
+    """A `child` tag inside an open cell: from where a cell is already open, and from a
+    cell's opening tag. A cell or row tag before it ends that cell."""
+    others = rb"(?:[^<]++|<(?!c\b|/c\s*>|row\b|" + child + rb")[^>]*+>)*+"
+    tag = rb"<" + child
+    return re.compile(others + tag), re.compile(rb"<c\b[^>]*+(?<!/)>" + others + tag)
+
+
+_VALUE_CHILD = _after_open_cell(rb"(?:v|is|f)\b")
+_FORMULA_CHILD = _after_open_cell(rb"f\b")
+
+
+def _in_cell(child: tuple, text: bytes, start: int, end: int, open_cell: bool) -> bool:
+    """Whether `text[start:end]` has a `child` (`_VALUE_CHILD`...) inside a cell."""
+    already_open, after_open = child
+    return bool(
+        open_cell and already_open.match(text, start, end) or after_open.search(text, start, end)
+    )
+
 
 class UnreadableFile(Exception):
     """The file as a whole cannot be read; the message says why and what to do."""
@@ -335,13 +367,63 @@ class _SheetScan:
         # Elements and cells openpyxl parses: down to the end of the row element after
         # the last value (it reads that one to learn it has gone past).
         self.rows_parsed = self.cells_parsed = 0
-        self.value_rows = set()  # up to one more than the limit
+        self.value_rows = 0  # row elements holding a value: each has its own number
+        # Of the chunk being read a row at a time: whether it has tags such as <cols> or
+        # <cfRule>, and whether a formula may be in it that makes the first of the sheet.
+        self.other_c_tags = self.formulas = False
 
     def feed(self, text: bytes) -> None:
+        """A chunk of the XML, cut between tags."""
         sheet = self.sheet
-        for ref in _MERGE.finditer(text):
-            reference = ref[1].decode()
-            sheet.merged.add((*range_boundaries(reference), reference))
+        if b"mergeCell" in text:
+            for ref in _MERGE.finditer(text):
+                reference = ref[1].decode()
+                sheet.merged.add((*range_boundaries(reference), reference))
+        brackets = text.translate(None, _NOT_A_BRACKET)
+        if b"<<" in brackets or brackets.endswith(b"<") or _PREFIXED.search(text):
+            self._feed_tags(text)
+        else:
+            self._feed_rows(text)
+
+    def _feed_rows(self, text: bytes) -> None:
+        """The chunk a row element at a time: each row tag, then what is up to the next."""
+        self.other_c_tags = _NOT_A_CELL.search(text) is not None
+        self.formulas = not self.sheet.formula_cells and _FORMULA_TAG.search(text) is not None
+        start, in_cell = 0, self.in_cell
+        for row in _ROW_TAG.finditer(text):
+            if row.start() > start:  # not right after a self-closing row
+                self._row_content(text, start, row.start(), in_cell)
+            self._row(row[1])
+            start, in_cell = row.end(), False
+        self._row_content(text, start, len(text), in_cell)
+        last = _LAST_CELL_TAG.match(text, start)  # the row goes on in the next chunk
+        if last is not None:
+            in_cell = not last[1].startswith(b"</") and not last[1].endswith(b"/>")
+        self.in_cell = in_cell
+
+    def _row_content(self, text: bytes, start: int, end: int, in_cell: bool) -> None:
+        """Cells, and whether one holds something, in `text[start:end]` (no row tag in it)."""
+        cells = text.count(b"<c", start, end)
+        if cells and self.other_c_tags:
+            cells -= sum(1 for _ in _NOT_A_CELL.finditer(text, start, end))
+        if cells:
+            self.cells += cells
+            self.cells_in_row += cells
+            if self.cells_in_row > MAX_CELLS_PER_ROW:
+                raise UnreadableFile(self._too_many_cells_in_row())
+        elif not in_cell:  # no cell, none open: nothing here holds a value
+            return
+        formula = self.formulas and text.find(b"<f", start, end) >= 0
+        if formula and _in_cell(_FORMULA_CHILD, text, start, end, in_cell):
+            self.sheet.formula_cells = 1
+            self.formulas = False
+        unseen = self.last_value_element != self.rows  # no value in this row yet
+        if unseen and _in_cell(_VALUE_CHILD, text, start, end, in_cell):
+            self._value()
+
+    def _feed_tags(self, text: bytes) -> None:
+        """The chunk a tag at a time, whatever its bytes."""
+        sheet = self.sheet
         for tag in _TAG.finditer(text):
             empty, closing, name, attributes = tag.groups()
             if empty:
@@ -396,15 +478,14 @@ class _SheetScan:
     def _value(self) -> None:
         self.last_value_element = self.rows
         self.last_row = self.number
-        if len(self.value_rows) <= settings.IMPORT_MAX_ROWS:
-            self.value_rows.add(self.number)
+        self.value_rows += 1
 
     def finish(self) -> int:
         if self.rows < self.last_value_element + 2:  # no row element after the last value
             self.rows_parsed, self.cells_parsed = self.rows, self.cells
         name = self.sheet.name
         if self.rows_parsed > MAX_ROWS_PARSED:
-            if len(self.value_rows) > settings.IMPORT_MAX_ROWS:
+            if self.value_rows > settings.IMPORT_MAX_ROWS:
                 raise UnreadableFile(_too_many_rows(name))
             raise UnreadableFile(
                 f"シート「{name}」の行が多すぎるため読めません（書式だけの空の行を含めて"
