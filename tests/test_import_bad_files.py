@@ -6,6 +6,7 @@ import re
 import zipfile
 
 import pytest
+from django.db import transaction
 from openpyxl import Workbook
 
 from imports import pipeline
@@ -222,11 +223,22 @@ CORPUS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def existing_rows(django_db_setup, django_db_blocker):
+    """Something in the database, so that "unchanged" means something: imported once for
+    the module and rolled back after it (each test runs in a savepoint of its own)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load(xlsx([kpi_row(), activity_row()]))
+        load(
+            xlsx([monthly_row(months=["95.1%"])], header=MONTHLY_HEADER, title="月次"), "月次.xlsx"
+        )
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def existing_data(db):
-    """Something in the database, so that "unchanged" means something."""
-    load(xlsx([kpi_row(), activity_row()]))
-    load(xlsx([monthly_row(months=["95.1%"])], header=MONTHLY_HEADER, title="月次"), "月次.xlsx")
+def existing_data(db, existing_rows):
+    pass
 
 
 @pytest.mark.parametrize(("case", "build", "message"), CORPUS, ids=[c[0] for c in CORPUS])
