@@ -11,6 +11,7 @@ import tracemalloc
 import zipfile
 
 import pytest
+from django.db import transaction
 from openpyxl.worksheet._reader import WorkSheetParser
 
 from imports import pipeline, reading
@@ -391,9 +392,19 @@ CORPUS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def existing_rows(django_db_setup, django_db_blocker):
+    """A KPI in the database, imported once for the module and rolled back after it (each
+    test runs in a savepoint of its own)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load(xlsx([kpi_row()]))
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def existing_data(db):
-    load(xlsx([kpi_row()]))
+def existing_data(db, existing_rows):
+    pass
 
 
 @pytest.mark.parametrize(("case", "name", "build", "message"), CORPUS, ids=[c[0] for c in CORPUS])
