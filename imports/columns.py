@@ -79,6 +79,9 @@ class Column:
     written in the 施策 cell: `(1) 健全な財政運営`)."""
 
     empty = ""
+    # Whether what a cell gives follows from its text alone (no lookup): then a sheet's
+    # repeated texts (a national monthly workbook's months) are read once per column.
+    by_text = False
 
     def __init__(
         self,
@@ -116,6 +119,8 @@ class Column:
 
 
 class TextColumn(Column):
+    by_text = True
+
     def __init__(self, *args, max_length: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_length = max_length
@@ -427,6 +432,8 @@ class MarkSourceColumn(Column):
 
 
 class ChoiceColumn(Column):
+    by_text = True
+
     def __init__(self, *args, choices: dict[str, str], hint: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.choices = {normalise(k): v for k, v in choices.items()}
@@ -441,6 +448,8 @@ class ChoiceColumn(Column):
 
 class MonthColumn(Column):
     """One month of a monthly row: `4月`, `4`, `4月分`. Cells use the notation module."""
+
+    by_text = True
 
     def __init__(self, month: int):
         super().__init__(f"m{month}", MONTH_LABELS[month], str(month), f"{month}月分")

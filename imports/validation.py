@@ -300,6 +300,7 @@ def read_rows(
     # Most sheets have neither: then no cell is looked up in them (a national workbook
     # has tens of thousands of cells).
     errors, formulas = sheet.error_values, sheet.formulas_without_value
+    read = {index: {} for index, column in known.items() if column.by_text}  # text → value
     for row_number, texts in sheet.rows:
         if row_number <= layout.header_row:
             continue
@@ -339,8 +340,14 @@ def read_rows(
                 )
                 ok = False
                 continue
+            text = cells[index]
+            if index in read and text in read[index]:
+                values[column.key] = read[index][text]
+                continue
             try:
-                values[column.key] = column.clean(cells[index], lookups)
+                values[column.key] = column.clean(text, lookups)
+                if index in read:
+                    read[index][text] = values[column.key]
             except CellError as error:
                 result.problems.append(where.problem(str(error), column.key))
                 ok = False
