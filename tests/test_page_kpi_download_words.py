@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from django.db import transaction
 from openpyxl import load_workbook
 
 from imports import pipeline
@@ -18,9 +19,18 @@ pytestmark = pytest.mark.django_db
 CODES = {"manual", "computed", "higher", "lower", "qualitative"}
 
 
+@pytest.fixture(scope="module")
+def saitama_plan(django_db_setup, django_db_blocker):
+    """埼玉's FY2023 demo file, imported once for the module and rolled back after it (each
+    test runs in a savepoint of its own)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load(demo("saitama_2023_kpi.xlsx"), "saitama_2023_kpi.xlsx")
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def saitama(client, admin):
-    load(demo("saitama_2023_kpi.xlsx"), "saitama_2023_kpi.xlsx")
+def saitama(client, admin, saitama_plan):
     client.force_login(admin)
     return client
 
