@@ -68,15 +68,22 @@ def snapshot(obj) -> dict:
     return image
 
 
-def before_image(obj, changed: dict) -> dict:
-    """`snapshot` of `obj` as it was before the fields in `changed` ({attname: old value})
-    were set."""
-    image = snapshot(obj)
-    converters = _snapshot_converters(type(obj))
-    for name, value in changed.items():
-        to_json, plain = converters[name]
-        image[name] = value if plain and type(value) in _JSON_TYPES else to_json(value)
-    return image
+def before_images(changed: list[tuple]) -> dict:
+    """{pk: `snapshot` of the object as it was before the fields in {attname: old value}
+    were set} of (object, old values) pairs of one model, built column by column as
+    `snapshot_rows` builds them (a national re-import changes 30,000 rows)."""
+    if not changed:
+        return {}
+    names = snapshot_names(type(changed[0][0]))
+    converters = _snapshot_converters(type(changed[0][0]))
+    images = {}
+    for (obj, old), row in zip(changed, snapshot_rows([obj for obj, _ in changed]), strict=True):
+        image = dict(zip(names, row, strict=True))
+        for name, value in old.items():
+            to_json, plain = converters[name]
+            image[name] = value if plain and type(value) in _JSON_TYPES else to_json(value)
+        images[obj.pk] = image
+    return images
 
 
 def snapshot_names(model) -> list[str]:

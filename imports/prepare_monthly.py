@@ -9,7 +9,14 @@ from decimal import Decimal
 from django.db.models.base import ModelState
 
 from imports import columns
-from imports.plan import Plan, before_image, is_bare_number, locked, say_what_stays, snapshot
+from imports.plan import (
+    Plan,
+    before_images,
+    is_bare_number,
+    locked,
+    say_what_stays,
+    snapshot,
+)
 from imports.validation import Validated
 from kpis import writes
 from kpis.eras import FISCAL_MONTHS, era_label
@@ -69,8 +76,13 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
     changes = plan[MonthlyValue]
     seen = set()
     user_id = user.pk if user is not None and user.is_authenticated else None
-    plan.checked = writes.check(cells)
+    numbers = defaultdict(dict)  # the stored numbers of each series, which the check reads
+    for value in stored.values():
+        if value.value is not None:
+            numbers[(value.kpi_id, value.series)][value.month] = value.value
+    plan.checked = writes.check(cells, stored_numbers=numbers)
     readings = plan.checked.readings
+    updated = []  # (stored value, what it read before) of each value the file changes
     for cell, record, findings in zip(cells, places, plan.checked.in_order, strict=True):
         if findings:  # most cells have none
             for finding in findings:
@@ -101,8 +113,9 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
         if (value.text, value.value, value.unit) == written:
             changes.unchanged += 1
             continue
-        changes.before[value.pk] = before_image(value, dict(zip(READ_FIELDS, written, strict=True)))
+        updated.append((value, dict(zip(READ_FIELDS, written, strict=True))))
         changes.update.append(value)
+    changes.before.update(before_images(updated))
     changes.untouched = sum(1 for v in stored.values() if v.pk not in seen)
     _year_figures(plan, records, kpis, lock)
     _breakdowns(plan, validated.breakdowns, kpis, lock)
@@ -235,10 +248,11 @@ def _stored_values(branch_ids, years, pairs, lock: bool) -> dict:
         lock,
     ).values_list(*names, "kpi__branch_id", "kpi__fiscal_year__start_year")
     stored = {}
+    db = rows.db
     for row in rows:
         if row[-2:] not in pairs:
             continue
-        value = _built(zip(names, row, strict=False), rows.db)  # the row ends in branch, year
+        value = _built(zip(names, row, strict=False), db)  # the row ends in branch, year
         stored[(value.kpi_id, value.month, value.series)] = value
     return stored
 

@@ -140,16 +140,20 @@ class Cell(NamedTuple):
     text: str
 
 
-def check_cells(cells: list[Cell], readings: dict | None = None) -> list[list[checks.Finding]]:
+def check_cells(
+    cells: list[Cell], readings: dict | None = None, stored_numbers: dict | None = None
+) -> list[list[checks.Finding]]:
     """The findings of each cell, against the series as it would be after the write.
 
     `readings` ({text: Reading}) is filled as a side effect: a workbook repeats a few
-    hundred texts thousands of times, and the writer reads them again."""
+    hundred texts thousands of times, and the writer reads them again. `stored_numbers`
+    ({(kpi id, series): {month: value}} of every stored number of the cells' KPIs), when
+    the caller has read them already; else they are read here."""
     readings = {} if readings is None else readings
     for cell in cells:
         if cell.text not in readings:
             readings[cell.text] = read_value(cell.text)
-    series_values = _series_after(cells, readings)
+    series_values = _series_after(cells, readings, stored_numbers)
     bounds = {key: checks.outlier_bound(values.values()) for key, values in series_values.items()}
     # (indicator id, series) → what check_monthly needs to know of them, and its findings
     # per text for that kind
@@ -206,17 +210,18 @@ class Checked:
     in_order: list  # the findings of each cell checked, in the order of the cells
 
 
-def check(cells: list[Cell]) -> Checked:
+def check(cells: list[Cell], stored_numbers: dict | None = None) -> Checked:
     readings = {}
-    found = check_cells(cells, readings)
+    found = check_cells(cells, readings, stored_numbers)
     keys = ((c.kpi_id, c.month, c.series, c.text) for c in cells)
     return Checked(dict(zip(keys, found, strict=True)), readings, found)
 
 
-def _series_after(cells: list[Cell], readings: dict) -> dict:
-    kpi_ids = {cell.kpi_id for cell in cells}
+def _series_after(cells: list[Cell], readings: dict, stored_numbers: dict | None) -> dict:
     values = defaultdict(dict)
-    ordered = sorted(kpi_ids)
+    if stored_numbers is not None:
+        values.update((key, dict(months)) for key, months in stored_numbers.items())
+    ordered = sorted({cell.kpi_id for cell in cells}) if stored_numbers is None else []
     for start in range(0, len(ordered), BATCH_SIZE):
         stored = (
             MonthlyValue.objects.filter(

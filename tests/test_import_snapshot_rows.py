@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from imports.plan import snapshot, snapshot_names, snapshot_rows
+from imports.plan import before_images, snapshot, snapshot_names, snapshot_rows
 from kpis.models import BranchPlan, MonthlyBreakdown, MonthlyValue
 from tests.factories import KpiFactory, MonthlyValueFactory
 
@@ -59,3 +59,14 @@ def test_json_and_datetime_columns():
     ]
     assert snapshot_rows(breakdowns) == _as_snapshot(breakdowns)
     assert snapshot_rows(plans) == _as_snapshot(plans)
+
+
+def test_before_images_hold_the_old_texts_and_the_rest_as_stored():
+    kpi = KpiFactory()
+    value = MonthlyValueFactory(kpi=kpi, month=4, text="95.3%", value=Decimal("95.3"), unit="%")
+    value.text, value.value, value.unit = "96%", Decimal("96"), "%"
+
+    (image,) = before_images([(value, {"text": "95.3%", "value": Decimal("95.3")})]).items()
+
+    expected = snapshot(value) | {"text": "95.3%", "value": "95.300000"}
+    assert image == (value.pk, expected)
