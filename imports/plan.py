@@ -68,22 +68,17 @@ def snapshot(obj) -> dict:
     return image
 
 
-def before_images(changed: list[tuple]) -> dict:
-    """{pk: `snapshot` of the object as it was before the fields in {attname: old value}
-    were set} of (object, old values) pairs of one model, built column by column as
-    `snapshot_rows` builds them (a national re-import changes 30,000 rows)."""
-    if not changed:
+def before_images(objects: list, before: dict[str, list]) -> dict:
+    """{pk: `snapshot` of the object as it was} of objects of one model whose fields named in
+    `before` were set since they were read: {attname: the old values, in the order of
+    `objects`}. Built as `snapshot_rows` builds them (a national re-import changes 30,000)."""
+    if not objects:
         return {}
-    names = snapshot_names(type(changed[0][0]))
-    converters = _snapshot_converters(type(changed[0][0]))
-    images = {}
-    for (obj, old), row in zip(changed, snapshot_rows([obj for obj, _ in changed]), strict=True):
-        image = dict(zip(names, row, strict=True))
-        for name, value in old.items():
-            to_json, plain = converters[name]
-            image[name] = value if plain and type(value) in _JSON_TYPES else to_json(value)
-        images[obj.pk] = image
-    return images
+    names = snapshot_names(type(objects[0]))
+    rows = snapshot_rows(objects, replaced=before)
+    return {
+        obj.pk: dict(zip(names, row, strict=True)) for obj, row in zip(objects, rows, strict=True)
+    }
 
 
 def snapshot_names(model) -> list[str]:
@@ -91,20 +86,23 @@ def snapshot_names(model) -> list[str]:
     return [name for name, _, _ in _snapshot_fields(model)]
 
 
-def snapshot_rows(objects: list) -> list[tuple]:
+def snapshot_rows(objects: list, replaced: dict[str, list] | None = None) -> list[tuple]:
     """`snapshot` of each of `objects` (one model) without the names, in `snapshot_names`
-    order. Column by column: a national import images 30,000 rows it creates, and only a
-    column holding something other than JSON's types (the decimals) is converted."""
-    fields = _snapshot_fields(type(objects[0]))
-    getter = operator.attrgetter(*(name for name, _, _ in fields))
-    rows = map(getter, objects) if len(fields) > 1 else ((getter(obj),) for obj in objects)
-    columns = list(zip(*rows, strict=True))
-    for i, (_, to_json, plain) in enumerate(fields):
-        if not (plain and set(map(type, columns[i])) <= _JSON_TYPES):
-            columns[i] = [
+    order; `replaced`: {attname: values in the order of `objects`} taken instead of the
+    objects' own. Column by column: a national import images 30,000 rows it creates, and
+    only a column holding something other than JSON's types (the decimals) is converted."""
+    replaced = replaced or {}
+    columns = []
+    for name, to_json, plain in _snapshot_fields(type(objects[0])):
+        column = replaced.get(name)
+        if column is None:
+            column = list(map(operator.attrgetter(name), objects))
+        if not (plain and set(map(type, column)) <= _JSON_TYPES):
+            column = [
                 value if plain and type(value) in _JSON_TYPES else to_json(value)
-                for value in columns[i]
+                for value in column
             ]
+        columns.append(column)
     return list(zip(*columns, strict=True))
 
 
@@ -122,11 +120,6 @@ def _snapshot_fields(model) -> tuple:
         )
         for f in tracked_fields(model)
     )
-
-
-@functools.cache
-def _snapshot_converters(model) -> dict:
-    return {name: (to_json, plain) for name, to_json, plain in _snapshot_fields(model)}
 
 
 def _jsonable(field_, value):

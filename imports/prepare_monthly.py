@@ -82,7 +82,7 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
             numbers[(value.kpi_id, value.series)][value.month] = value.value
     plan.checked = writes.check(cells, stored_numbers=numbers)
     readings = plan.checked.readings
-    updated = []  # (stored value, what it read before) of each value the file changes
+    before = {name: [] for name in READ_FIELDS}  # of each value the file changes, in order
     for cell, record, findings in zip(cells, places, plan.checked.in_order, strict=True):
         if findings:  # most cells have none
             for finding in findings:
@@ -113,9 +113,10 @@ def prepare_monthly(validated: Validated, user, lock: bool) -> Plan:
         if (value.text, value.value, value.unit) == written:
             changes.unchanged += 1
             continue
-        updated.append((value, dict(zip(READ_FIELDS, written, strict=True))))
+        for name, old in zip(READ_FIELDS, written, strict=True):
+            before[name].append(old)
         changes.update.append(value)
-    changes.before.update(before_images(updated))
+    changes.before.update(before_images(changes.update, before))
     changes.untouched = sum(1 for v in stored.values() if v.pk not in seen)
     _year_figures(plan, records, kpis, lock)
     _breakdowns(plan, validated.breakdowns, kpis, lock)

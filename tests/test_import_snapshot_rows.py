@@ -66,7 +66,7 @@ def test_before_images_hold_the_old_texts_and_the_rest_as_stored():
     value = MonthlyValueFactory(kpi=kpi, month=4, text="95.3%", value=Decimal("95.3"), unit="%")
     value.text, value.value, value.unit = "96%", Decimal("96"), "%"
 
-    (image,) = before_images([(value, {"text": "95.3%", "value": Decimal("95.3")})]).items()
+    (image,) = before_images([value], {"text": ["95.3%"], "value": [Decimal("95.3")]}).items()
 
     expected = snapshot(value) | {"text": "95.3%", "value": "95.300000"}
     assert image == (value.pk, expected)
