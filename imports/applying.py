@@ -75,15 +75,8 @@ def _updated_images(change: ModelChanges, versions: dict) -> dict:
     rows = []
     for obj, after in zip(objects, snapshot_rows(objects), strict=True):
         before = change.before[obj.pk]
-        rows.append(
-            [
-                obj.pk,
-                obj.version if versioned else None,
-                versions.get(obj.pk),
-                *after,
-                *(before[name] for name in names),
-            ]
-        )
+        version = obj.version if versioned else None
+        rows.append([obj.pk, version, versions.get(obj.pk), *after, *map(before.get, names)])
     return {"fields": names, "rows": rows, "undone": {}}
 
 
