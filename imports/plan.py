@@ -98,10 +98,7 @@ def snapshot_rows(objects: list, replaced: dict[str, list] | None = None) -> lis
         if column is None:
             column = list(map(operator.attrgetter(name), objects))
         if not (plain and set(map(type, column)) <= _JSON_TYPES):
-            column = [
-                value if plain and type(value) in _JSON_TYPES else to_json(value)
-                for value in column
-            ]
+            column = list(map(_converter(to_json, plain), column))
         columns.append(column)
     return list(zip(*columns, strict=True))
 
@@ -120,6 +117,23 @@ def _snapshot_fields(model) -> tuple:
         )
         for f in tracked_fields(model)
     )
+
+
+def _converter(to_json, plain: bool):
+    """A value's JSON, once per value object: a workbook's values are a few thousand
+    readings repeated (keyed on the object, not its value: 95.3 and 95.30 are equal but
+    keep their own decimals)."""
+    converted = {}
+
+    def convert(value):
+        if plain and type(value) in _JSON_TYPES:
+            return value
+        hit = converted.get(id(value))
+        if hit is None:  # the value is kept with its JSON, so its id is not reused
+            hit = converted[id(value)] = (value, to_json(value))
+        return hit[1]
+
+    return convert
 
 
 def _jsonable(field_, value):
