@@ -101,7 +101,9 @@ class NarrowSortPaginator(Paginator):
     """Sorts and skips on the primary keys alone, then reads the page's full rows.
 
     A late page of the whole table (OFFSET in the tens of thousands) otherwise makes the
-    database sort every row with all its joined columns just to keep fifty of them.
+    database sort every row with all its joined columns just to keep fifty of them. In an
+    order that ends with the primary key (one row per position), a page past the middle is
+    found from the end, in the reverse order, skipping the fewer rows after it.
     """
 
     def page(self, number):
@@ -111,7 +113,11 @@ class NarrowSortPaginator(Paginator):
         if isinstance(sliced, QuerySet) and sliced.query.is_sliced:
             whole = sliced._chain()
             whole.query.clear_limits()
-            rows.data = whole.filter(pk__in=sliced.values("pk"))
+            keys = sliced.values("pk")
+            bottom, top = sliced.query.low_mark, sliced.query.high_mark
+            if bottom > self.count // 2 and tuple(whole.query.order_by[-1:]) in (("pk",), ("-pk",)):
+                keys = whole.reverse().values("pk")[self.count - top : self.count - bottom]
+            rows.data = whole.filter(pk__in=keys)
         return page
 
 

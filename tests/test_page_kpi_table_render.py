@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from kpis.models import BranchPlan
 from tests import factories
-from tests.factories_pages import BranchPlanFactory
+from tests.factories_pages import BranchPlanFactory, plan_year
 
 pytestmark = pytest.mark.django_db
 
@@ -226,3 +226,20 @@ def test_council_reads_published_rows_only(client, council, kpis):
     client.force_login(council)
     branches = {read(row[1][1]) for row in body_rows(page(client))}
     assert branches == {"埼玉"}
+
+
+def test_every_row_on_exactly_one_page_in_order(client, admin):
+    """Pages past the middle are found from the end: together the pages are the table."""
+    plan_year("11", 2022, measures=3, kpis=2)
+    plan_year("11", 2023, measures=3, kpis=2)
+    plan_year("12", 2023, measures=2, kpis=2)
+    client.force_login(admin)
+
+    def keys(query):
+        response = client.get(f"/kpis/{query}")
+        return [row.record.pk for row in response.context["table"].paginated_rows]
+
+    whole = keys("?per_page=200")
+    pages = [keys(f"?per_page=3&page={number}") for number in range(1, 7)]
+    assert [len(rows) for rows in pages] == [3, 3, 3, 3, 3, 1]
+    assert sum(pages, []) == whole
