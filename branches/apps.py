@@ -13,8 +13,8 @@ class BranchesConfig(AppConfig):
         from branches.roles import ensure_role_groups
         from config.middleware import note_login_activity
 
-        # Not tied to one sender: the permissions of later apps exist only after their
-        # own post_migrate, and the groups must end up with all of them.
+        # Not tied to one sender: the permissions of each app exist only after its own
+        # post_migrate; each receiver does its share per app (see their docstrings).
         post_migrate.connect(ensure_role_groups, dispatch_uid="ensure_role_groups")
         post_migrate.connect(name_permissions_in_japanese, dispatch_uid="permission_names")
         # A login saves the session anyway: it starts the idle window, so the first page

@@ -32,11 +32,15 @@ def japanese_name(permission: Permission) -> str | None:
         return f"{subject}を{ACTIONS[action]}できる"[:NAME_LENGTH]
 
 
-def name_permissions_in_japanese(using=DEFAULT_DB_ALIAS, **kwargs) -> None:
-    """Rename the default permissions whose name is not the Japanese one yet (a post_migrate
-    receiver for every app: each app's permissions exist only after its own)."""
+def name_permissions_in_japanese(app_config=None, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """Rename the default permissions whose name is not the Japanese one yet: those of
+    `app_config` as a post_migrate receiver (each app's permissions exist only after its
+    own post_migrate, and a test database's flush sends it for every app), else all."""
+    permissions = Permission.objects.using(using).select_related("content_type")
+    if app_config is not None:
+        permissions = permissions.filter(content_type__app_label=app_config.label)
     renamed = []
-    for permission in Permission.objects.using(using).select_related("content_type"):
+    for permission in permissions:
         name = japanese_name(permission)
         if name is not None and permission.name != name:
             permission.name = name

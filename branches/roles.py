@@ -3,6 +3,7 @@
 Admins and council members are Django groups; branch roles live on Membership.
 """
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 
 from branches.transfers import current_membership
@@ -12,6 +13,11 @@ COUNCIL_GROUP = "評議員"
 
 # Apps whose models head-office admins manage in the Django admin.
 ADMIN_APPS = ("branches", "kpis", "imports")
+
+
+def _last_app_migrated():
+    """The app whose post_migrate comes last: the last installed app with models."""
+    return [config for config in apps.get_app_configs() if config.models_module][-1]
 
 
 def _group_names(user) -> set[str]:
@@ -45,8 +51,12 @@ def has_role(user) -> bool:
     return is_admin(user) or is_council(user) or membership_of(user) is not None
 
 
-def ensure_role_groups(**kwargs):
-    """Create the role groups and give them their permissions (run after every migrate)."""
+def ensure_role_groups(app_config=None, **kwargs):
+    """Create the role groups and give them their permissions (run after every migrate, as
+    a post_migrate receiver once the last app has had its own: then every app's
+    permissions exist)."""
+    if app_config is not None and app_config is not _last_app_migrated():
+        return
     admin_group, _ = Group.objects.get_or_create(name=ADMIN_GROUP)
     admin_perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS) | (
         Permission.objects.filter(content_type__app_label="auth", content_type__model="user")
