@@ -218,20 +218,9 @@ def check(cells: list[Cell], stored_numbers: dict | None = None) -> Checked:
 
 
 def _series_after(cells: list[Cell], readings: dict, stored_numbers: dict | None) -> dict:
-    values = defaultdict(dict)
-    if stored_numbers is not None:
-        values.update((key, dict(months)) for key, months in stored_numbers.items())
-    ordered = sorted({cell.kpi_id for cell in cells}) if stored_numbers is None else []
-    for start in range(0, len(ordered), BATCH_SIZE):
-        stored = (
-            MonthlyValue.objects.filter(
-                kpi_id__among=ordered[start : start + BATCH_SIZE], value__isnull=False
-            )
-            .order_by()
-            .values_list("kpi_id", "series", "month", "value")
-        )
-        for kpi_id, series, month, value in stored:
-            values[(kpi_id, series)][month] = value
+    if stored_numbers is None:
+        stored_numbers = _stored_numbers(sorted({cell.kpi_id for cell in cells}))
+    values = defaultdict(dict, {key: dict(months) for key, months in stored_numbers.items()})
     for cell in cells:
         reading = readings[cell.text]
         series = values[(cell.kpi_id, cell.series)]
@@ -240,6 +229,22 @@ def _series_after(cells: list[Cell], readings: dict, stored_numbers: dict | None
         else:
             series.pop(cell.month, None)
     return values
+
+
+def _stored_numbers(kpi_ids: list[int]) -> dict:
+    """{(kpi id, series): {month: value}} of the numbers stored for these KPIs."""
+    numbers = defaultdict(dict)
+    for start in range(0, len(kpi_ids), BATCH_SIZE):
+        stored = (
+            MonthlyValue.objects.filter(
+                kpi_id__among=kpi_ids[start : start + BATCH_SIZE], value__isnull=False
+            )
+            .order_by()
+            .values_list("kpi_id", "series", "month", "value")
+        )
+        for kpi_id, series, month, value in stored:
+            numbers[(kpi_id, series)][month] = value
+    return numbers
 
 
 def check_kpi(kpi: Kpi, before: dict | None = None) -> list[checks.Finding]:
