@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import models
 
 from imports.problems import Problem
-from kpis import writes
+from kpis import bulk, writes
 from kpis.models import (
     Activity,
     BranchPlan,
@@ -98,7 +98,7 @@ def snapshot_rows(objects: list, replaced: dict[str, list] | None = None) -> lis
         if column is None:
             column = list(map(operator.attrgetter(name), objects))
         if not (plain and set(map(type, column)) <= _JSON_TYPES):
-            column = list(map(_converter(to_json, plain), column))
+            column = list(map(bulk.once_per_object(to_json), column))
         columns.append(column)
     return list(zip(*columns, strict=True))
 
@@ -117,23 +117,6 @@ def _snapshot_fields(model) -> tuple:
         )
         for f in tracked_fields(model)
     )
-
-
-def _converter(to_json, plain: bool):
-    """A value's JSON, once per value object: a workbook's values are a few thousand
-    readings repeated (keyed on the object, not its value: 95.3 and 95.30 are equal but
-    keep their own decimals)."""
-    converted = {}
-
-    def convert(value):
-        if plain and type(value) in _JSON_TYPES:
-            return value
-        hit = converted.get(id(value))
-        if hit is None:  # the value is kept with its JSON, so its id is not reused
-            hit = converted[id(value)] = (value, to_json(value))
-        return hit[1]
-
-    return convert
 
 
 def _jsonable(field_, value):

@@ -209,22 +209,27 @@ def _rows(connection, fields, objects) -> list[tuple]:
 
 
 def _converter(connection, field):
-    """None for columns the driver takes as they are; else the field's conversion,
-    memoised per value object: a workbook's values are the readings of a few thousand
-    distinct texts (kpis.writes reads each once) and one time stamp, each object repeated
-    thousands of times. (Keyed on the object, not its value: 95.3 and 95.30 are equal but
-    keep their own scale.)"""
+    """None for columns the driver takes as they are; else the field's conversion, once
+    per value object (`once_per_object`)."""
     if isinstance(field, _AS_IS):
         return None
+    return once_per_object(lambda value: field.get_db_prep_save(value, connection))
+
+
+def once_per_object(convert):
+    """`convert` memoised per value object: a workbook's values are the readings of a few
+    thousand distinct texts (kpis.writes reads each once) and one time stamp, each object
+    repeated thousands of times. (Keyed on the object, not its value: 95.3 and 95.30 are
+    equal but keep their own scale.)"""
     converted = {}
 
-    def convert(value):
+    def convert_once(value):
         hit = converted.get(id(value))
         if hit is None:  # the value is kept with its result, so its id is not reused
-            hit = converted[id(value)] = (value, field.get_db_prep_save(value, connection))
+            hit = converted[id(value)] = (value, convert(value))
         return hit[1]
 
-    return convert
+    return convert_once
 
 
 def _execute(connection, table: str, fields, rows: list[tuple]) -> None:
