@@ -62,8 +62,8 @@ def snapshot(obj) -> dict:
     image = {}
     for name, to_json, plain in _snapshot_fields(type(obj)):
         value = getattr(obj, name)
-        # Most values are JSON already: converted only when not (a national import
-        # snapshots its 30,000 values twice).
+        # Most values are JSON already: converted only when not (undoing a national
+        # import compares 30,000 rows' snapshots; many rows at once: `snapshot_rows`).
         image[name] = value if plain and type(value) in _JSON_TYPES else to_json(value)
     return image
 
